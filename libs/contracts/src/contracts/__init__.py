@@ -1,0 +1,52 @@
+"""The Assistline event catalogue.
+
+Every message on the bus is an :class:`Envelope` whose ``data`` is one of the payload
+models below. Contract changes are additive: readers ignore unknown fields, and a
+breaking change would get a new ``version`` and a new routing key.
+"""
+
+from contracts.envelope import Envelope, EventPayload, new_event
+from contracts.events import (
+    CATALOGUE,
+    ChatSessionEnded,
+    ChatSessionStarted,
+    ConnectionCodeIssued,
+    ConnectionCodeRevoked,
+    PortalConfigured,
+    RequestAssigned,
+    RequestCancelled,
+    RequestOffered,
+    RequestOfferWithdrawn,
+    RequestQueued,
+    RequestRejected,
+    RequestSubmitted,
+    TechnicianAvailable,
+    TechnicianUnavailable,
+    payload_type,
+)
+from contracts.topology import DEAD_LETTER_EXCHANGE, EVENTS_EXCHANGE, routing_key_for
+
+__all__ = [
+    "CATALOGUE",
+    "DEAD_LETTER_EXCHANGE",
+    "EVENTS_EXCHANGE",
+    "ChatSessionEnded",
+    "ChatSessionStarted",
+    "ConnectionCodeIssued",
+    "ConnectionCodeRevoked",
+    "Envelope",
+    "EventPayload",
+    "PortalConfigured",
+    "RequestAssigned",
+    "RequestCancelled",
+    "RequestOfferWithdrawn",
+    "RequestOffered",
+    "RequestQueued",
+    "RequestRejected",
+    "RequestSubmitted",
+    "TechnicianAvailable",
+    "TechnicianUnavailable",
+    "new_event",
+    "payload_type",
+    "routing_key_for",
+]

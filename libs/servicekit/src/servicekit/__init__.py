@@ -1,0 +1,1 @@
+"""Runtime pieces every Assistline service is assembled from. Imported, never run."""

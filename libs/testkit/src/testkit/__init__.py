@@ -1,0 +1,1 @@
+"""Shared pytest fixtures for Assistline. Imported by conftest.py, never run."""

@@ -1,0 +1,1 @@
+"""chat-svc: chat sessions between customer and technician, transcripts."""

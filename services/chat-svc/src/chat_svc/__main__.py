@@ -1,0 +1,15 @@
+"""Run chat-svc: `python -m chat_svc` (configured by environment variables)."""
+
+from servicekit.runtime import serve
+
+from chat_svc.bootstrap import bootstrap
+from chat_svc.config import Settings
+
+
+def main() -> None:
+    settings = Settings()
+    serve(bootstrap(settings).app, settings)
+
+
+if __name__ == "__main__":
+    main()

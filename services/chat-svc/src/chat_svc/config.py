@@ -1,0 +1,10 @@
+"""Configuration of chat-svc, from the environment."""
+
+from typing import ClassVar
+
+from servicekit.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: ClassVar[str] = "chat-svc"
+    default_port: ClassVar[int] = 8104

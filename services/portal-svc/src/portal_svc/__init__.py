@@ -1,0 +1,1 @@
+"""portal-svc: accounts, companies, portals, embed code, the customer portal and request submission."""

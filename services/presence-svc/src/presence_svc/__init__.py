@@ -1,0 +1,1 @@
+"""presence-svc: technician availability and connection, notification preferences, alerts."""
