@@ -22,6 +22,7 @@ from contracts.events import (
     RequestSubmitted,
     TechnicianAvailable,
     TechnicianUnavailable,
+    TechnicianUpdated,
     payload_type,
 )
 from contracts.topology import DEAD_LETTER_EXCHANGE, EVENTS_EXCHANGE, routing_key_for
@@ -46,6 +47,7 @@ __all__ = [
     "RequestSubmitted",
     "TechnicianAvailable",
     "TechnicianUnavailable",
+    "TechnicianUpdated",
     "new_event",
     "payload_type",
     "routing_key_for",

@@ -41,6 +41,22 @@ class PortalConfigured(EventPayload):
     revision: int = Field(ge=1, description="Increases with each change; stale events are ignored.")
 
 
+class TechnicianUpdated(EventPayload):
+    """A technician was created or changed (name, company access, capacity, enabled)."""
+
+    event_type = "TechnicianUpdated"
+    aggregate = "technician"
+    action = "updated"
+
+    technician_id: Id = _id("Technician.", "tec_ana")
+    account_id: Id = _id("Account.", "acc_acme")
+    display_name: str = Field(description="Name shown to customers.", examples=["Ana"])
+    company_ids: list[Id] = Field(description="Companies the technician can access.")
+    capacity: int = Field(ge=1, le=50, description="Maximum concurrent chats.")
+    enabled: bool = Field(description="False once the technician is removed from the account.")
+    revision: int = Field(ge=1, description="Increases with each change; stale events are ignored.")
+
+
 class RequestSubmitted(EventPayload):
     """A customer submitted a support request through a portal."""
 
@@ -137,6 +153,9 @@ class RequestQueued(EventPayload):
     account_id: Id = _id("Account.", "acc_acme")
     company_id: Id = _id("Company.", "cmp_globex")
     position: int = Field(ge=1, description="1 = next to be served.")
+    queued_since: datetime = Field(
+        description="FIFO sort key: when the request first joined the queue (kept on re-queue)."
+    )
 
 
 class RequestAssigned(EventPayload):
@@ -243,6 +262,7 @@ class ChatSessionEnded(EventPayload):
 
 CATALOGUE: tuple[type[EventPayload], ...] = (
     PortalConfigured,
+    TechnicianUpdated,
     RequestSubmitted,
     TechnicianAvailable,
     TechnicianUnavailable,

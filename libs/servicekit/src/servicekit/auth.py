@@ -22,6 +22,8 @@ class Role(StrEnum):
     ADMIN = "admin"
     TECHNICIAN = "technician"
     CUSTOMER = "customer"
+    SERVICE = "service"
+    """Another Assistline service (e.g. a read-model bootstrap over HTTP)."""
 
 
 class Principal(BaseModel):
