@@ -174,6 +174,12 @@ class RequestAssigned(EventPayload):
     customer_name: str = Field(description="Customer's name, for the technician.")
     description: str = Field(default="", description="The problem.")
     alert: bool = Field(description="True when the technician must be alerted (Queue mode).")
+    assignment: int = Field(
+        default=1,
+        ge=1,
+        description="1 for the first assignment of the request; increases when a Queue-mode "
+        "request is re-assigned after an unacknowledged assignment. Older ones are stale.",
+    )
     assigned_at: datetime = Field(description="When the claim succeeded.")
 
 
