@@ -122,6 +122,7 @@ def build_app(
     *,
     routers: Sequence[APIRouter],
     description: str,
+    root_routers: Sequence[APIRouter] = (),
     on_startup: Task | None = None,
     on_broker_connected: Task | None = None,
 ) -> FastStreamAPI:
@@ -165,6 +166,9 @@ def build_app(
     )
     for router in routers:
         api.include_router(router, prefix=settings.api_prefix)
+    # Pages outside the API prefix (e.g. the customer portal at /p/{subdomain}).
+    for router in root_routers:
+        api.include_router(router)
     return FastStreamAPI(
         runtime.broker,
         application=api,
