@@ -27,7 +27,13 @@ class KitSettings(ServiceSettings):
 
 
 def queued(request_id: str, position: int = 1) -> RequestQueued:
-    return RequestQueued(request_id=request_id, account_id="acc", company_id="cmp", position=position)
+    return RequestQueued(
+        request_id=request_id,
+        account_id="acc",
+        company_id="cmp",
+        position=position,
+        queued_since=datetime.now(UTC),
+    )
 
 
 @pytest.fixture
