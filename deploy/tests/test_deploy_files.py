@@ -1,0 +1,87 @@
+"""docker-compose.yml and the gateway configuration, checked without a Docker engine."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+SERVICES = ("portal-svc", "presence-svc", "dispatch-svc", "chat-svc")
+
+
+def compose_plugin_available() -> bool:
+    docker = shutil.which("docker")
+    return bool(docker) and subprocess.run(
+        [docker, "compose", "version"], capture_output=True
+    ).returncode == 0
+
+
+def test_compose_file_is_valid():
+    if compose_plugin_available():
+        subprocess.run(["docker", "compose", "-f", str(COMPOSE), "config", "-q"], check=True)
+    else:  # the official compose-spec JSON Schema, shipped inside check-jsonschema
+        subprocess.run(
+            [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+            check=True,
+        )
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def test_every_service_is_built_from_its_own_dockerfile_at_the_repo_root(compose):
+    for name in SERVICES:
+        build = compose["services"][name]["build"]
+        assert build["context"] == "."
+        dockerfile = ROOT / build["dockerfile"]
+        assert dockerfile == ROOT / "services" / name / "Dockerfile"
+        assert f"uv sync --frozen --no-dev --package {name}" in dockerfile.read_text()
+
+
+def test_services_wait_for_healthy_backends_and_the_gateway_for_healthy_services(compose):
+    services = compose["services"]
+    for name in SERVICES:
+        assert services[name]["depends_on"] == {
+            "rabbitmq": {"condition": "service_healthy"},
+            "mongodb": {"condition": "service_healthy"},
+        }
+    assert set(services["gateway"]["depends_on"]) == set(SERVICES)
+    for name in ("rabbitmq", "mongodb", "gateway"):
+        assert "healthcheck" in services[name]
+
+
+def test_dispatch_can_be_scaled(compose):
+    dispatch = compose["services"]["dispatch-svc"]
+    assert "container_name" not in dispatch and "ports" not in dispatch
+
+
+def test_mongodb_runs_as_a_replica_set(compose):
+    assert "--replSet" in compose["services"]["mongodb"]["command"]
+    assert "replicaSet=rs0" in compose["x-service-env"]["MONGODB_URL"]
+
+
+def test_gateway_template_routes_every_service_and_websockets():
+    template = (ROOT / "deploy/gateway/assistline.conf.template").read_text()
+    for name in ("portal", "presence", "dispatch", "chat"):
+        assert f"location /api/{name}/" in template
+        assert f"${{{name.upper()}_SVC_SERVERS}}" in template
+    assert "proxy_set_header Upgrade $http_upgrade;" in template
+
+
+def test_rendered_local_gateway_config_is_accepted_by_nginx(tmp_path):
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        pytest.skip("nginx is not installed")
+    sys.path.insert(0, str(ROOT / "deploy/local"))
+    from gateway import render
+
+    upstreams = {n: ["127.0.0.1:9"] for n in ("portal", "presence", "dispatch", "chat")}
+    conf = render(tmp_path, 18080, upstreams)
+    result = subprocess.run([nginx, "-t", "-c", str(conf)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
