@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "gateway"
+UI_ROOT = Path(__file__).resolve().parents[2] / "ui"
+MIME_TYPES = "/etc/nginx/mime.types"
 
 
 def substitute(template: str, values: dict[str, str]) -> str:
@@ -33,6 +35,8 @@ def render(run_dir: Path, port: int, upstreams: dict[str, list[str]]) -> Path:
     values = {
         "GATEWAY_PORT": str(port),
         "GATEWAY_RUN_DIR": str(run_dir),
+        "UI_ROOT": str(UI_ROOT),
+        "MIME_TYPES": MIME_TYPES,
         **{f"{name.upper()}_SVC_SERVERS": servers(addrs) for name, addrs in upstreams.items()},
     }
     (run_dir / "assistline.conf").write_text(
