@@ -5,6 +5,7 @@ Nothing here connects at import time.
 """
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -108,8 +109,13 @@ def asyncapi_spec(runtime: Runtime, *, description: str) -> AsyncAPI:
 
 
 def asyncapi_document(runtime: Runtime, *, description: str) -> str:
-    """The AsyncAPI document, as committed next to each service."""
-    return asyncapi_spec(runtime, description=description).to_specification().to_json() + "\n"
+    """The AsyncAPI document, as committed next to each service.
+
+    Keys are sorted: FastStream lists channels in a hash-dependent order, and the committed
+    document must not change from one run to the next.
+    """
+    document = asyncapi_spec(runtime, description=description).to_specification().to_jsonable()
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
 async def _broker_ready(broker: RabbitBroker) -> None:

@@ -1,0 +1,1 @@
+"""Pure rules of portal-svc: no I/O here."""

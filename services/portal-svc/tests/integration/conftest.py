@@ -1,0 +1,134 @@
+"""One portal-svc (demo account seeded) against the real broker and database for the module,
+with a stand-in presence-svc answering the start-up availability snapshot."""
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import Depends, FastAPI
+
+from contracts import Envelope, EventPayload, TechnicianAvailable
+from servicekit.auth import Authenticator, Principal, Role
+from testkit.amqp import publish_raw
+from testkit.plugin import DEV_SECRET
+from testkit.services import serve_in_process, wait_ready
+
+from portal_svc.bootstrap import Service, bootstrap
+from portal_svc.config import Settings
+
+BEN_AVAILABLE = TechnicianAvailable(
+    technician_id="tec_ben",
+    account_id="acc_acme",
+    display_name="Ben",
+    company_ids=["cmp_globex"],
+    capacity=3,
+    sequence=1,
+)
+
+
+def presence_stand_in() -> FastAPI:
+    """What presence-svc answers: the technicians available right now, to services only."""
+    app = FastAPI()
+    auth = Authenticator(DEV_SECRET)
+
+    @app.get("/api/presence/snapshot")
+    async def snapshot(_: Principal = Depends(auth.require(Role.SERVICE))) -> dict[str, Any]:
+        return {"technicians": [BEN_AVAILABLE.model_dump(mode="json")]}
+
+    return app
+
+
+@dataclass
+class Portal:
+    service: Service
+    base_url: str
+    rabbitmq_url: str
+    http: httpx.AsyncClient
+
+    @property
+    def runtime(self):
+        return self.service.runtime
+
+    @staticmethod
+    def client_ip() -> dict[str, str]:
+        """A fresh client address, so the per-address submission limit does not couple tests."""
+        octets = uuid.uuid4().bytes
+        return {"X-Forwarded-For": f"10.{octets[0]}.{octets[1]}.{octets[2]}"}
+
+    @staticmethod
+    async def eventually(check, timeout: float = 10.0, every: float = 0.1):
+        """Poll `check` (async, returns a truthy value when done) until it passes."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            result = await check()
+            if result:
+                return result
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"condition not met in {timeout}s (last: {result!r})")
+            await asyncio.sleep(every)
+
+    async def new_portal(self, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
+        """A fresh company of the demo account with a portal configured as asked."""
+        suffix = uuid.uuid4().hex[:8]
+        company = await self.http.post("/api/portal/companies", json={"name": f"Co {suffix}"}, headers=headers)
+        assert company.status_code == 201, company.text
+        body = {"company_id": company.json()["company_id"], "subdomain": f"co-{suffix}", **fields}
+        created = await self.http.post("/api/portal/portals", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        return created.json()
+
+    async def submit(self, subdomain: str, **fields: Any) -> httpx.Response:
+        body = {"customer_name": "Carla", "description": "My printer is on fire", **fields}
+        return await self.http.post(
+            f"/api/portal/public/portals/{subdomain}/requests", json=body, headers=self.client_ip()
+        )
+
+    async def login(self, email: str, password: str = "demo-password") -> str:
+        response = await self.http.post("/api/portal/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        return response.json()["token"]
+
+    async def publish(self, data: EventPayload, *, occurred_at: datetime | None = None) -> Envelope[Any]:
+        event = Envelope[type(data)].of(data, producer="test", correlation_id=getattr(data, "request_id", "c"))
+        if occurred_at:
+            event = event.model_copy(update={"occurred_at": occurred_at})
+        await publish_raw(
+            self.rabbitmq_url, data.routing_key(), event.model_dump_json().encode(), message_id=str(event.event_id)
+        )
+        return event
+
+
+@pytest.fixture(scope="session")
+async def presence_url():
+    async with serve_in_process(presence_stand_in()) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def portal(real_backends, presence_url):
+    settings = real_backends.settings(
+        Settings,
+        mongodb_db=f"portal-{uuid.uuid4().hex[:8]}",
+        seed_demo=True,
+        presence_url=presence_url,
+        public_base_url="http://support.test:8080",
+    )
+    service = bootstrap(settings)
+    async with serve_in_process(service.app) as base_url:
+        await wait_ready(base_url, "/api/portal/ready")
+        async with httpx.AsyncClient(base_url=base_url, timeout=20) as http:
+            yield Portal(service, base_url, real_backends.rabbitmq_url, http)
+
+
+@pytest.fixture(scope="session")
+async def admin_token(portal) -> str:
+    return await portal.login("admin@acme.test")
+
+
+@pytest.fixture
+def admin(admin_token) -> dict[str, str]:
+    return {"Authorization": f"Bearer {admin_token}"}
