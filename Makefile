@@ -13,5 +13,8 @@ run: sync        ## start RabbitMQ check, embedded MongoDB, the four services an
 test: sync       ## set up and run every test tier
 	@$(ENV) bash scripts/test.sh
 
+bench: sync      ## load benchmark against the floor (table + plot in bench/results/)
+	@$(ENV) source scripts/ensure-system-deps.sh && ensure_rabbitmq && ensure_nginx && uv run --no-sync python -m bench.run $(ARGS)
+
 snapshots: sync  ## regenerate committed JSON Schemas and AsyncAPI documents
 	@$(ENV) UPDATE_SNAPSHOTS=1 uv run pytest -q libs/contracts services -k "asyncapi or schemas"
