@@ -1,0 +1,1 @@
+"""I/O of presence-svc: MongoDB repositories, the live WebSocket registry, SMTP."""

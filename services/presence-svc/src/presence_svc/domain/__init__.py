@@ -1,0 +1,1 @@
+"""Pure rules of presence-svc: availability, preferences, alerts. No I/O here."""

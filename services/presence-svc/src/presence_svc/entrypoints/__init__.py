@@ -1,0 +1,1 @@
+"""Thin adapters from HTTP, WebSocket and AMQP to the handlers."""

@@ -1,0 +1,150 @@
+"""The `technicians` collection: profile (from TechnicianUpdated), chosen status, what routing
+was last told (with the per-technician sequence) and notification preferences.
+
+Every change is one conditional single-document write; availability events ride in the
+same write through the outbox.
+"""
+
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from contracts import Envelope, TechnicianUpdated
+from servicekit.outbox import Outbox, merge_updates
+
+from presence_svc.domain.availability import ChosenStatus, Routing, Technician
+from presence_svc.domain.preferences import Preferences
+
+
+def _routing(raw: dict[str, Any] | None) -> Routing | None:
+    if raw is None:
+        return None
+    return Routing(tuple(raw["company_ids"]), raw["capacity"], raw["display_name"])
+
+
+def _technician(doc: dict[str, Any]) -> Technician:
+    return Technician(
+        technician_id=doc["_id"],
+        account_id=doc["account_id"],
+        display_name=doc["display_name"],
+        company_ids=tuple(doc["company_ids"]),
+        capacity=doc["capacity"],
+        enabled=doc["enabled"],
+        chosen=ChosenStatus(doc["chosen"]),
+        sequence=doc["sequence"],
+        published=_routing(doc.get("published")),
+    )
+
+
+class TechnicianRepository:
+    def __init__(self, collection: AsyncCollection) -> None:
+        self.collection = collection
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("company_ids", ASCENDING)])
+        await self.collection.create_index([("published", ASCENDING)], sparse=True)
+
+    async def get(self, technician_id: str) -> Technician | None:
+        doc = await self.collection.find_one({"_id": technician_id}, {"preferences": 0})
+        return _technician(doc) if doc else None
+
+    async def preferences(self, technician_id: str) -> tuple[Preferences, int] | None:
+        doc = await self.collection.find_one(
+            {"_id": technician_id}, {"preferences": 1, "preferences_version": 1}
+        )
+        if doc is None:
+            return None
+        return Preferences.model_validate(doc.get("preferences") or {}), doc.get("preferences_version", 0)
+
+    async def save_profile(self, event: TechnicianUpdated) -> bool:
+        """Store a newer revision of the profile; False for a stale or repeated event."""
+        try:
+            await self.collection.update_one(
+                {"_id": event.technician_id, "revision": {"$lt": event.revision}},
+                {
+                    "$set": {
+                        "account_id": event.account_id,
+                        "display_name": event.display_name,
+                        "company_ids": list(event.company_ids),
+                        "capacity": event.capacity,
+                        "enabled": event.enabled,
+                        "revision": event.revision,
+                    },
+                    "$setOnInsert": {
+                        "chosen": ChosenStatus.UNAVAILABLE.value,
+                        "sequence": 0,
+                        "published": None,
+                        "available_payload": None,
+                        "preferences": Preferences().model_dump(),
+                        "preferences_version": 0,
+                    },
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False  # the document exists with this revision or a newer one
+        return True
+
+    async def set_chosen(self, technician_id: str, chosen: ChosenStatus) -> None:
+        await self.collection.update_one({"_id": technician_id}, {"$set": {"chosen": chosen.value}})
+
+    async def record_change(
+        self,
+        technician: Technician,
+        *,
+        published: Routing | None,
+        available_payload: dict[str, Any] | None,
+        sequence: int,
+        events: list[Envelope[Any]],
+    ) -> bool:
+        """Store what routing is now told, if nobody changed it meanwhile (same sequence)."""
+        published_doc = (
+            None
+            if published is None
+            else {
+                "company_ids": list(published.company_ids),
+                "capacity": published.capacity,
+                "display_name": published.display_name,
+            }
+        )
+        result = await self.collection.update_one(
+            {"_id": technician.technician_id, "sequence": technician.sequence},
+            merge_updates(
+                {
+                    "$set": {
+                        "sequence": sequence,
+                        "published": published_doc,
+                        "available_payload": available_payload,
+                    }
+                },
+                Outbox.stage(events),
+            ),
+        )
+        return result.modified_count == 1
+
+    async def save_preferences(
+        self, technician_id: str, preferences: Preferences, *, expected_version: int
+    ) -> bool:
+        result = await self.collection.update_one(
+            {"_id": technician_id, "preferences_version": expected_version},
+            {
+                "$set": {"preferences": preferences.model_dump()},
+                "$inc": {"preferences_version": 1},
+            },
+        )
+        return result.modified_count == 1
+
+    async def ids_with_company(self, company_id: str) -> list[str]:
+        return [doc["_id"] async for doc in self.collection.find({"company_ids": company_id}, {"_id": 1})]
+
+    async def ids_published_available(self) -> list[str]:
+        return [doc["_id"] async for doc in self.collection.find({"published": {"$ne": None}}, {"_id": 1})]
+
+    async def available_payloads(self, account_id: str | None) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"available_payload": {"$ne": None}}
+        if account_id is not None:
+            query["account_id"] = account_id
+        cursor = self.collection.find(query, {"available_payload": 1}).sort("_id", ASCENDING)
+        return [doc["available_payload"] async for doc in cursor]

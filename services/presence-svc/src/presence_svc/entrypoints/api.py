@@ -1,0 +1,88 @@
+"""HTTP routes of presence-svc (under /api/presence)."""
+
+from typing import Annotated
+from uuid import uuid4
+
+from fastapi import APIRouter, Depends, Header, Path, status
+
+from servicekit.auth import Principal, Role
+from servicekit.runtime import Runtime
+
+from presence_svc.domain.errors import InvalidAddress
+from presence_svc.domain.preferences import Preferences, normalise_address
+from presence_svc.entrypoints.schemas import (
+    ContactIn,
+    PreferencesIn,
+    PresenceOut,
+    SnapshotOut,
+    StatusIn,
+)
+from presence_svc.handlers.preferences import PreferenceHandlers
+from presence_svc.handlers.presence import PresenceHandlers
+
+
+def api_router(
+    runtime: Runtime, presence: PresenceHandlers, preferences: PreferenceHandlers
+) -> APIRouter:
+    router = APIRouter(tags=["presence"])
+    Technician = Annotated[Principal, Depends(runtime.auth.require(Role.TECHNICIAN))]
+    Reader = Annotated[Principal, Depends(runtime.auth.require(Role.SERVICE, Role.ADMIN))]
+    CorrelationId = Annotated[str | None, Header(max_length=128, alias="X-Correlation-ID")]
+
+    @router.get("/me", summary="My availability", response_model=PresenceOut)
+    async def me(me: Technician) -> dict[str, object]:
+        return (await presence.me(me.subject, me.account_id)).as_dict()
+
+    @router.put("/me/status", summary="Choose Available / Unavailable", response_model=PresenceOut)
+    async def choose(body: StatusIn, me: Technician, correlation_id: CorrelationId = None) -> dict[str, object]:
+        view = await presence.choose(
+            me.subject, me.account_id, body.status, correlation_id or f"presence-{uuid4()}"
+        )
+        return view.as_dict()
+
+    @router.get("/me/preferences", summary="My notification preferences", response_model=Preferences)
+    async def get_preferences(me: Technician) -> Preferences:
+        await presence.known(me.subject, me.account_id)
+        return await preferences.get(me.subject)
+
+    @router.put("/me/preferences", summary="Change my notification preferences", response_model=Preferences)
+    async def put_preferences(body: PreferencesIn, me: Technician) -> Preferences:
+        await presence.known(me.subject, me.account_id)
+        changes = body.changes()
+        return await preferences.change(me.subject, lambda p: p.model_copy(update=changes))
+
+    @router.post(
+        "/me/preferences/contacts",
+        summary="Add an e-mail contact",
+        response_model=Preferences,
+        status_code=status.HTTP_201_CREATED,
+    )
+    async def add_contact(body: ContactIn, me: Technician) -> Preferences:
+        await presence.known(me.subject, me.account_id)
+        return await preferences.change(me.subject, lambda p: p.with_contact(body.address))
+
+    @router.delete(
+        "/me/preferences/contacts/{address}", summary="Remove an e-mail contact", response_model=Preferences
+    )
+    async def remove_contact(
+        address: Annotated[str, Path(max_length=254, description="The contact's e-mail address.")],
+        me: Technician,
+    ) -> Preferences:
+        await presence.known(me.subject, me.account_id)
+        try:
+            normalised = normalise_address(address)
+        except ValueError as error:
+            raise InvalidAddress(str(error)) from error
+        return await preferences.change(me.subject, lambda p: p.without_contact(normalised))
+
+    @router.get(
+        "/snapshot",
+        summary="Technicians available right now (read-model bootstrap)",
+        response_model=SnapshotOut,
+    )
+    async def snapshot(reader: Reader) -> dict[str, object]:
+        # A service token reads every account; an admin only their own.
+        account = None if reader.role is Role.SERVICE else reader.account_id
+        return {"technicians": await presence.technicians.available_payloads(account)}
+
+    return router

@@ -1,0 +1,106 @@
+"""The help center's WebSocket: `/api/presence/ws?token=<technician token>`.
+
+Client frames: `{"type": "heartbeat"}` about every 10 s. A connection that stays silent
+longer than the heartbeat timeout is closed (the help center reconnects), and once a
+technician's last connection is gone the grace period decides their availability.
+Server frames: `hello`, `alert`, `alert_withdrawn`, `status`, `heartbeat_ack`, `error`.
+"""
+
+import asyncio
+import contextlib
+import json
+from uuid import uuid4
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
+from starlette.websockets import WebSocketDisconnected
+
+from servicekit.auth import Role
+from servicekit.errors import DomainError
+from servicekit.logging import get_logger
+from servicekit.runtime import Runtime
+
+from presence_svc.adapters.connections import Connection
+from presence_svc.handlers.alerts import AlertHandlers
+from presence_svc.handlers.preferences import PreferenceHandlers
+from presence_svc.handlers.presence import PresenceHandlers, hello_frame
+
+log = get_logger(__name__)
+
+HEARTBEAT_TIMEOUT_CLOSE = 4000
+MAX_FRAME_BYTES = 4096
+
+
+def ws_router(
+    runtime: Runtime,
+    presence: PresenceHandlers,
+    alerts: AlertHandlers,
+    preferences: PreferenceHandlers,
+    *,
+    heartbeat_timeout: float,
+) -> APIRouter:
+    router = APIRouter()
+
+    @router.websocket("/ws")
+    async def help_center(websocket: WebSocket) -> None:
+        # Accept first so that a refusal reaches the browser with its code and reason.
+        await websocket.accept()
+        try:
+            principal = runtime.auth.principal(websocket)
+            if principal.role is not Role.TECHNICIAN:
+                raise DomainError("this connection needs a technician token")
+            await presence.known(principal.subject, principal.account_id)
+        except DomainError as error:
+            await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=error.message[:120])
+            return
+
+        technician_id = principal.subject
+        connection = Connection(websocket)
+        presence.connections.add(technician_id, connection)
+        try:
+            await presence.connected(technician_id, f"connected-{uuid4()}")
+            view = await presence.view(await presence.known(principal.subject, principal.account_id))
+            prefs = await preferences.get(technician_id)
+            await connection.send(hello_frame(view, prefs.model_dump()), before_ready=True)
+            connection.ready = True
+            for frame in await alerts.replay(technician_id):
+                await connection.send(frame)
+            await _receive_loop(connection, heartbeat_timeout)
+        except (WebSocketDisconnect, WebSocketDisconnected):
+            # Gone, whether noticed while receiving or while sending it a frame.
+            log.debug("help center disconnected", technician_id=technician_id)
+        except DomainError as error:  # e.g. removed from the account meanwhile
+            with contextlib.suppress(RuntimeError):  # unless the client already left
+                await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=error.message[:120])
+        finally:
+            presence.connections.remove(technician_id, connection)
+
+    return router
+
+
+async def _receive_loop(connection: Connection, heartbeat_timeout: float) -> None:
+    websocket = connection.websocket
+    while True:
+        try:
+            text = await asyncio.wait_for(websocket.receive_text(), timeout=heartbeat_timeout)
+        except TimeoutError:
+            await websocket.close(code=HEARTBEAT_TIMEOUT_CLOSE, reason="heartbeat timeout")
+            return
+        except KeyError:
+            # A binary frame: receive_text() finds no "text" key in it.
+            await connection.send({"type": "error", "message": "frames must be JSON text"})
+            continue
+        await connection.send(_answer(text))
+
+
+def _answer(text: str) -> dict[str, object]:
+    if len(text) > MAX_FRAME_BYTES:
+        return {"type": "error", "message": f"frame too large (max {MAX_FRAME_BYTES} bytes)"}
+    try:
+        frame = json.loads(text)
+    except json.JSONDecodeError:
+        return {"type": "error", "message": "frames must be JSON objects"}
+    if not isinstance(frame, dict):
+        return {"type": "error", "message": "frames must be JSON objects"}
+    if frame.get("type") == "heartbeat":
+        return {"type": "heartbeat_ack"}
+    return {"type": "error", "message": f"unknown frame type {frame.get('type')!r}; expected 'heartbeat'"}

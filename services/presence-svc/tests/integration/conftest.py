@@ -1,0 +1,84 @@
+import sys
+import uuid
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from testkit.amqp import AmqpTap
+from testkit.backends import free_port
+from testkit.services import serve_in_process
+
+from presence_svc.bootstrap import Service, bootstrap
+from presence_svc.config import Settings
+
+# Tests run with --import-mode=importlib: make the shared helpers importable by name.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from presence_helpers import GRACE, HEARTBEAT_TIMEOUT  # noqa: E402
+from presence_smtp_sink import SmtpSink  # noqa: E402
+
+
+@dataclass
+class Presence:
+    rabbitmq_url: str
+    settings: Settings
+    base_url: str = ""
+    service: Service | None = None
+    _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+
+    async def start(self) -> None:
+        self.service = bootstrap(self.settings)
+        self._stack = AsyncExitStack()
+        self.base_url = await self._stack.enter_async_context(serve_in_process(self.service.app))
+
+    async def stop(self) -> None:
+        await self._stack.aclose()
+
+    async def restart(self) -> None:
+        """Stop the process's work and start a fresh one on the same database."""
+        await self.stop()
+        await self.start()
+
+
+@pytest.fixture(scope="session")
+def smtp_sink():
+    sink = SmtpSink("127.0.0.1", free_port()).start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="module")
+def presence_settings(real_backends, smtp_sink) -> Settings:
+    return real_backends.settings(
+        Settings,
+        mongodb_db=f"presence-{uuid.uuid4().hex[:8]}",
+        presence_grace_seconds=GRACE,
+        heartbeat_timeout_seconds=HEARTBEAT_TIMEOUT,
+        smtp_port=smtp_sink.port,
+        outbox_sweep_seconds=0.5,
+    )
+
+
+@pytest.fixture(scope="module")
+async def presence(real_backends, presence_settings):
+    """One presence-svc per test module, on a fresh database. It is a single-instance
+    service: it must be gone before anything else of the run consumes its queues."""
+    presence = Presence(real_backends.rabbitmq_url, presence_settings)
+    await presence.start()
+    yield presence
+    await presence.stop()
+
+
+@pytest.fixture
+async def client():
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def tap(real_backends):
+    async with AmqpTap(real_backends.rabbitmq_url, "technician.available.*", "technician.unavailable.*") as tap:
+        yield tap
