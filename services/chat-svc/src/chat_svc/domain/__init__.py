@@ -1,0 +1,1 @@
+"""Pure rules of chat sessions: no I/O, no framework."""

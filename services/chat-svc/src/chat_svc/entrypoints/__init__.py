@@ -1,0 +1,1 @@
+"""Thin adapters from HTTP, WebSocket and RabbitMQ to the use cases."""

@@ -1,0 +1,75 @@
+"""HTTP surface: listing and reading sessions, transcripts, ending a session."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import PlainTextResponse
+
+from servicekit.auth import Authenticator, Principal, Role
+
+from chat_svc.domain.access import join_as
+from chat_svc.domain.errors import SessionEnded, SessionNotFound
+from chat_svc.domain.model import Author, SessionState
+from chat_svc.domain.rules import ending
+from chat_svc.entrypoints.schemas import EndRequest, MessageOut, SessionDetail, SessionList, SessionOut
+from chat_svc.handlers.lifecycle import Lifecycle
+from chat_svc.handlers.reading import Reading
+
+def api_router(auth: Authenticator, reading: Reading, lifecycle: Lifecycle) -> APIRouter:
+    router = APIRouter(prefix="/sessions", tags=["sessions"])
+
+    def current(request: Request) -> Principal:
+        return auth.principal(request)
+
+    Caller = Annotated[Principal, Depends(current)]
+    Technician = Annotated[Principal, Depends(auth.require(Role.TECHNICIAN))]
+
+    @router.get("", summary="Sessions of your companies (technician) or account (admin)")
+    async def list_sessions(
+        principal: Caller,
+        state: Annotated[SessionState | None, Query(description="active or completed")] = None,
+        company_id: Annotated[str | None, Query(max_length=64, description="Only this company")] = None,
+        limit: Annotated[int, Query(ge=1, le=200, description="At most this many, newest first")] = 50,
+    ) -> SessionList:
+        sessions = await reading.list(principal, state=state, company_id=company_id, limit=limit)
+        return SessionList(sessions=[SessionOut.of(s, with_notes=True) for s in sessions])
+
+    @router.get("/{session_id}", summary="One session with its messages")
+    async def get_session(session_id: str, principal: Caller) -> SessionDetail:
+        session, messages = await reading.one(principal, session_id)
+        return SessionDetail(
+            session=SessionOut.of(session, with_notes=principal.role is not Role.CUSTOMER),
+            messages=[MessageOut.of(m) for m in messages],
+        )
+
+    @router.get(
+        "/{session_id}/transcript",
+        summary="Plain-text transcript, as a download",
+        response_class=PlainTextResponse,
+    )
+    async def transcript(session_id: str, principal: Caller) -> PlainTextResponse:
+        session, text = await reading.transcript(principal, session_id)
+        return PlainTextResponse(
+            text,
+            headers={
+                "Content-Disposition": f'attachment; filename="chat-{session.session_id}.txt"',
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    @router.post("/{session_id}/end", summary="End the session (the assigned technician)")
+    async def end_session(session_id: str, body: EndRequest, principal: Technician) -> SessionOut:
+        session = await reading.sessions.get(session_id)
+        if session is None:
+            raise SessionNotFound(f"no chat session {session_id}")
+        join_as(principal, session)
+        ended_by, outcome = ending(Author.TECHNICIAN, body.outcome)
+        ended = await lifecycle.end(
+            session_id, ended_by, outcome, body.notes, technician_id=principal.subject
+        )
+        if ended is None:
+            raise SessionEnded("this chat session has already ended")
+        return SessionOut.of(ended, with_notes=True)
+
+    return router
+

@@ -1,0 +1,1 @@
+"""Use cases of chat-svc: session lifecycle, live chat, reading transcripts."""

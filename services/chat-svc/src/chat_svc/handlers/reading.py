@@ -1,0 +1,49 @@
+"""Past and present sessions, for technicians, admins and the customer."""
+
+from collections.abc import Sequence
+
+from servicekit.auth import Principal, Role
+
+from chat_svc.adapters.messages import MessageRepository
+from chat_svc.adapters.sessions import SessionRepository
+from chat_svc.domain.access import ensure_can_read
+from chat_svc.domain.errors import NotYourSession, SessionNotFound, WrongRole
+from chat_svc.domain.model import ChatSession, Message, SessionState
+from chat_svc.domain.transcript import render_transcript
+
+
+class Reading:
+    def __init__(self, sessions: SessionRepository, messages: MessageRepository) -> None:
+        self.sessions = sessions
+        self.messages = messages
+
+    async def list(
+        self, principal: Principal, *, state: SessionState | None, company_id: str | None, limit: int
+    ) -> Sequence[ChatSession]:
+        if principal.role is Role.ADMIN:
+            query: dict[str, object] = {"account_id": principal.account_id}
+            if company_id:
+                query["company_id"] = company_id
+        elif principal.role is Role.TECHNICIAN:
+            if company_id and company_id not in principal.company_ids:
+                raise NotYourSession(f"you have no access to company {company_id}")
+            companies = [company_id] if company_id else principal.company_ids
+            query = {"account_id": principal.account_id, "company_id": {"$in": companies}}
+        else:
+            raise WrongRole("only technicians and admins list chat sessions")
+        return await self.sessions.search(query, state=state, limit=limit)
+
+    async def one(self, principal: Principal, session_id: str) -> tuple[ChatSession, Sequence[Message]]:
+        session = await self._readable(principal, session_id)
+        return session, await self.messages.after(session_id)
+
+    async def transcript(self, principal: Principal, session_id: str) -> tuple[ChatSession, str]:
+        session, messages = await self.one(principal, session_id)
+        return session, render_transcript(session, messages)
+
+    async def _readable(self, principal: Principal, session_id: str) -> ChatSession:
+        session = await self.sessions.get(session_id)
+        if session is None:
+            raise SessionNotFound(f"no chat session {session_id}")
+        ensure_can_read(principal, session)
+        return session

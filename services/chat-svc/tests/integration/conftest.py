@@ -1,0 +1,213 @@
+"""A real chat-svc (HTTP + WebSocket + RabbitMQ + MongoDB-wire) and helpers to drive it."""
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from contracts import Envelope, RequestAssigned, RequestCancelled
+from contracts.vocabulary import ConnectionMode, PortalType
+from servicekit.auth import Role
+from testkit.amqp import AmqpTap, publish_raw
+from testkit.plugin import make_token
+from testkit.services import serve_in_process
+
+from chat_svc.bootstrap import bootstrap
+from chat_svc.config import Settings
+
+ACCOUNT = "acc_chat"
+COMPANY = "cmp_globex"
+
+
+class Chat:
+    """Plays the other services (publishing their events) and the chat clients."""
+
+    def __init__(self, base_url: str, rabbitmq_url: str, tap: AmqpTap) -> None:
+        self.base_url = base_url
+        self.ws_url = base_url.replace("http://", "ws://") + "/api/chat/ws/"
+        self.rabbitmq_url = rabbitmq_url
+        self.tap = tap
+        self.http = httpx.AsyncClient(base_url=base_url + "/api/chat", timeout=15)
+
+    @staticmethod
+    def new_request() -> str:
+        return "req_" + uuid.uuid4().hex[:10]
+
+    @staticmethod
+    def session_of(request_id: str) -> str:
+        return "cht_" + request_id
+
+    async def publish(self, event: Envelope[Any]) -> None:
+        await publish_raw(
+            self.rabbitmq_url,
+            event.data.routing_key(),
+            event.model_dump_json().encode(),
+            message_id=str(event.event_id),
+        )
+
+    def assigned(
+        self, request_id: str, technician_id: str = "tec_ana", *, assignment: int = 1, company_id: str = COMPANY
+    ) -> Envelope[RequestAssigned]:
+        data = RequestAssigned(
+            request_id=request_id,
+            account_id=ACCOUNT,
+            company_id=company_id,
+            technician_id=technician_id,
+            mode=ConnectionMode.QUEUE,
+            portal_type=PortalType.SMART_BOX,
+            customer_name="Carla",
+            description="printer on fire",
+            alert=True,
+            assignment=assignment,
+            assigned_at=datetime.now(UTC),
+        )
+        return Envelope[RequestAssigned].of(data, producer="dispatch-svc", correlation_id=request_id)
+
+    async def open(self, request_id: str, technician_id: str = "tec_ana", **kwargs: Any) -> str:
+        """Assign the request as dispatch would, and wait until the session started."""
+        await self.publish(self.assigned(request_id, technician_id, **kwargs))
+        await self.started(request_id)
+        return self.session_of(request_id)
+
+    async def started(self, request_id: str) -> dict[str, Any]:
+        return await self.tap.wait_for(
+            lambda m: m["type"] == "ChatSessionStarted" and m["data"]["request_id"] == request_id
+        )
+
+    async def ended(self, request_id: str, timeout: float = 15.0) -> dict[str, Any]:
+        return await self.tap.wait_for(
+            lambda m: m["type"] == "ChatSessionEnded" and m["data"]["request_id"] == request_id,
+            timeout=timeout,
+        )
+
+    def events(self, event_type: str, request_id: str) -> list[dict[str, Any]]:
+        return [m for m in self.tap.of_type(event_type) if m["data"]["request_id"] == request_id]
+
+    async def cancel(self, request_id: str, technician_id: str | None = None) -> None:
+        data = RequestCancelled(
+            request_id=request_id, account_id=ACCOUNT, company_id=COMPANY, technician_id=technician_id
+        )
+        await self.publish(Envelope[RequestCancelled].of(data, producer="portal-svc", correlation_id=request_id))
+
+    @staticmethod
+    def customer(request_id: str, company_id: str = COMPANY) -> str:
+        return make_token(
+            Role.CUSTOMER, subject=request_id, account_id=ACCOUNT, company_ids=[company_id], request_id=request_id
+        )
+
+    @staticmethod
+    def technician(technician_id: str = "tec_ana", companies: list[str] | None = None, name: str = "Ana") -> str:
+        return make_token(
+            Role.TECHNICIAN,
+            subject=technician_id,
+            account_id=ACCOUNT,
+            company_ids=[COMPANY] if companies is None else companies,
+            name=name,
+        )
+
+    @staticmethod
+    def admin(account_id: str = ACCOUNT) -> str:
+        return make_token(Role.ADMIN, subject="adm_1", account_id=account_id)
+
+    def connect(self, session_id: str, token: str, *, after: str | None = None, header: bool = False):
+        url = self.ws_url + session_id
+        if header:
+            return connect(url, additional_headers={"Authorization": f"Bearer {token}"})
+        url += f"?token={token}"
+        if after:
+            url += f"&after={after}"
+        return connect(url)
+
+    def auth(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+
+async def frame(ws: ClientConnection, timeout: float = 10.0) -> dict[str, Any]:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def frame_of(ws: ClientConnection, kind: str, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
+    """The next frame of type `kind` (and matching fields), skipping the others."""
+    async with asyncio.timeout(timeout):
+        while True:
+            received = json.loads(await ws.recv())
+            if received["type"] == kind and all(received.get(k) == v for k, v in match.items()):
+                return received
+
+
+async def messages(ws: ClientConnection, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+    collected = []
+    async with asyncio.timeout(timeout):
+        while len(collected) < count:
+            received = json.loads(await ws.recv())
+            if received["type"] == "message":
+                collected.append(received)
+    return collected
+
+
+async def quiet(ws: ClientConnection, seconds: float = 0.5) -> list[dict[str, Any]]:
+    """Frames that arrive within `seconds` (to prove nothing else comes)."""
+    collected = []
+    try:
+        async with asyncio.timeout(seconds):
+            while True:
+                collected.append(json.loads(await ws.recv()))
+    except TimeoutError:
+        pass
+    return collected
+
+
+async def closed(ws: ClientConnection, timeout: float = 10.0) -> tuple[list[dict[str, Any]], int | None, str]:
+    """Every frame up to the close, and the close code and reason."""
+    collected = []
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                collected.append(json.loads(await ws.recv()))
+    except ConnectionClosed as closing:
+        received = closing.rcvd
+        return collected, received.code if received else None, received.reason if received else ""
+
+
+# Tests reach the socket helpers through the fixture (test modules cannot import conftest).
+Chat.frame = staticmethod(frame)
+Chat.frame_of = staticmethod(frame_of)
+Chat.messages = staticmethod(messages)
+Chat.quiet = staticmethod(quiet)
+Chat.closed = staticmethod(closed)
+
+
+async def running_chat(real_backends, name: str, **overrides: Any):
+    settings = real_backends.settings(
+        Settings, mongodb_db=f"chat-{name}-{uuid.uuid4().hex[:6]}", abandon_check_seconds=0.2, **overrides
+    )
+    service = bootstrap(settings)
+    async with AmqpTap(real_backends.rabbitmq_url, "chat.#") as tap:
+        async with serve_in_process(service.app) as base_url:
+            chat = Chat(base_url, real_backends.rabbitmq_url, tap)
+            chat.service = service
+            try:
+                yield chat
+            finally:
+                await chat.http.aclose()
+
+
+@pytest.fixture(scope="module")
+async def chat(real_backends):
+    # Long enough that no session of these tests is abandoned while a test looks at it.
+    async for running in running_chat(real_backends, "main", customer_abandon_seconds=120):
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def impatient_chat(real_backends):
+    """A chat-svc whose customers abandon after one second away (its own module only:
+    two instances alive at once would compete for the same queues)."""
+    async for running in running_chat(real_backends, "abandon", customer_abandon_seconds=1.0):
+        yield running
