@@ -85,7 +85,7 @@ class Ui:
         return page
 
     async def customer(self, subdomain: str, **options) -> Page:
-        return await self.page(f"/ui/customer/index.html?s={subdomain}", **options)
+        return await self.page(f"/p/{subdomain}", **options)
 
     async def login(self, email: str) -> str:
         async with httpx.AsyncClient(base_url=self.base_url) as client:

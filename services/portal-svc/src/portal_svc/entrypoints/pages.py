@@ -1,6 +1,9 @@
 """The customer portal as server-rendered HTML, at /p/{subdomain} or by Host header.
 
-Every piece of text is escaped; the page loads only its own script and stylesheet, and
+The server renders the right view at once (first paint, and what a crawler or a browser
+without JavaScript shows); the project's customer script (`/ui/customer/portal.js`, served
+by the gateway) then takes over the `#assistline-portal` element: form, waiting screen,
+chat. Every piece of text is escaped; the page loads only same-origin script and style, and
 its Content-Security-Policy lets only the portal's declared sites frame it.
 """
 
@@ -18,8 +21,8 @@ from portal_svc.handlers import customers
 from portal_svc.handlers.context import Context
 
 STATIC = files("portal_svc") / "static"
+CUSTOMER_SCRIPT = "/ui/customer/portal.js"
 ASSETS = {
-    "portal.js": "text/javascript; charset=utf-8",
     "portal.css": "text/css; charset=utf-8",
     "embed.js": "text/javascript; charset=utf-8",
 }
@@ -85,12 +88,13 @@ def render_page(portal_info: dict, portal: dict, view, *, embedded: bool) -> str
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{company} support</title>
 <link rel="stylesheet" href="/api/portal/static/portal.css">
-<script src="/api/portal/static/portal.js" defer></script>
+<script type="module" src="{CUSTOMER_SCRIPT}"></script>
 </head><body class="{'embedded' if embedded else 'standalone'}" data-view="{escape(view.view.value)}">
-<main><h1>{company} support</h1>
+<main><div id="assistline-portal" data-subdomain="{escape(portal["subdomain"])}">
+<h1>{company} support</h1>
 <p class="message">{escape(view.message)}</p>
 {body}
-</main></body></html>"""
+</div></main></body></html>"""
 
 
 def _not_found_page(message: str) -> HTMLResponse:
