@@ -37,3 +37,14 @@ ensure_nginx() {
   return 1
 }
 export PATH="$PATH:/usr/sbin:/sbin"
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "==> installing Debian's chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    [ -x /usr/bin/chromium ] && return 0
+  fi
+  echo "The browser tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)." >&2
+  return 1
+}

@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 source scripts/ensure-system-deps.sh
 ensure_rabbitmq
 ensure_nginx
+ensure_chromium
 mkdir -p artifacts
 exec uv run --no-sync pytest libs services deploy tests-e2e "$@"
