@@ -15,8 +15,17 @@ export function setupCodes({ authed, toast, companies }) {
   const list = $("#codes");
   let codes = [];
 
-  replace(select, companies.map((id) => h("option", { value: id }, id)));
+  // Ids until portal-svc tells us the companies' names.
+  const names = new Map(companies.map((id) => [id, id]));
+  const label = (id) => names.get(id) || id;
+  const renderOptions = () => replace(select, companies.map((id) => h("option", { value: id }, label(id))));
+  renderOptions();
   $("#code-company-field").hidden = companies.length <= 1;
+  authed("/api/portal/companies").then((known) => {
+    for (const company of known) names.set(company.company_id, company.name);
+    renderOptions();
+    render();
+  }).catch(() => {});
 
   function render() {
     const now = Date.now();
@@ -27,7 +36,7 @@ export function setupCodes({ authed, toast, companies }) {
         h("div", { class: "row" },
           h("span", { class: "code", "aria-label": `Code ${c.code.split("").join(" ")}` }, grouped(c.code)),
           countdown),
-        h("p", { class: "small muted" }, companies.length > 1 ? `For ${c.company_id}` : ""),
+        h("p", { class: "small muted" }, companies.length > 1 ? `For ${label(c.company_id)}` : ""),
         h("div", { class: "actions" },
           h("button", {
             type: "button", class: "small secondary",

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import ClassVar, Self
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class EventPayload(BaseModel):
@@ -43,6 +43,14 @@ class Envelope[DataT: EventPayload](BaseModel):
     )
     producer: str = Field(min_length=1, description="Name of the service that published it.")
     data: DataT = Field(description="The event payload.")
+
+    @model_validator(mode="after")
+    def _type_matches_payload(self) -> Self:
+        # A payload that happens to validate must not pass for another event type.
+        expected = getattr(type(self.data), "event_type", None)
+        if expected is not None and self.type != expected:
+            raise ValueError(f"an envelope of type {self.type!r} cannot carry a {expected} payload")
+        return self
 
     def caused(self, data: EventPayload, producer: str) -> "Envelope[EventPayload]":
         """A follow-up event that keeps this event's correlation id."""

@@ -53,6 +53,15 @@ async def test_configuration_is_admin_only(portal, method, path):
     assert forged.status_code == 401
 
 
+async def test_technicians_list_only_the_companies_they_can_access(portal, admin):
+    everything = {c["company_id"] for c in (await portal.http.get("/api/portal/companies", headers=admin)).json()}
+    ben = await portal.login("ben@acme.test")
+    visible = (await portal.http.get("/api/portal/companies", headers=bearer(ben))).json()
+    assert {c["company_id"] for c in visible} == {"cmp_globex"}
+    assert visible[0]["name"] == "Globex"
+    assert {"cmp_globex", "cmp_initech"} <= everything
+
+
 async def test_portal_lifecycle_publishes_full_snapshots_with_increasing_revisions(portal, admin):
     async with AmqpTap(portal.rabbitmq_url, "portal.configured.*") as tap:
         created = await portal.new_portal(admin, mode="web", portal_type="smart_button")

@@ -1,6 +1,6 @@
 """HTTP surface: listing and reading sessions, transcripts, ending a session."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
@@ -15,6 +15,9 @@ from chat_svc.entrypoints.schemas import EndRequest, MessageOut, SessionDetail, 
 from chat_svc.handlers.lifecycle import Lifecycle
 from chat_svc.handlers.reading import Reading
 
+# Cancelled sessions are markers of requests cancelled before any chat: never listed.
+ListedState = Literal["active", "completed"]
+
 def api_router(auth: Authenticator, reading: Reading, lifecycle: Lifecycle) -> APIRouter:
     router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -27,11 +30,13 @@ def api_router(auth: Authenticator, reading: Reading, lifecycle: Lifecycle) -> A
     @router.get("", summary="Sessions of your companies (technician) or account (admin)")
     async def list_sessions(
         principal: Caller,
-        state: Annotated[SessionState | None, Query(description="active or completed")] = None,
+        state: Annotated[ListedState | None, Query(description="active or completed")] = None,
         company_id: Annotated[str | None, Query(max_length=64, description="Only this company")] = None,
         limit: Annotated[int, Query(ge=1, le=200, description="At most this many, newest first")] = 50,
     ) -> SessionList:
-        sessions = await reading.list(principal, state=state, company_id=company_id, limit=limit)
+        sessions = await reading.list(
+            principal, state=SessionState(state) if state else None, company_id=company_id, limit=limit
+        )
         return SessionList(sessions=[SessionOut.of(s, with_notes=True) for s in sessions])
 
     @router.get("/{session_id}", summary="One session with its messages")

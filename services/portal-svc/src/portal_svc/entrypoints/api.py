@@ -45,9 +45,14 @@ def staff_router(ctx: Context) -> APIRouter:
     async def create_company(body: CreateCompany, admin: Admin):
         return await staff.create_company(ctx, admin, body)
 
-    @router.get("/companies", response_model=list[CompanyOut], tags=["companies"])
-    async def list_companies(admin: Admin):
-        return await staff.list_companies(ctx, admin)
+    @router.get(
+        "/companies",
+        response_model=list[CompanyOut],
+        tags=["companies"],
+        summary="The account's companies (admin) or the companies you can access (technician)",
+    )
+    async def list_companies(principal: Staff):
+        return await staff.list_companies(ctx, principal)
 
     @router.post("/technicians", status_code=201, response_model=TechnicianOut, tags=["technicians"])
     async def create_technician(body: CreateTechnician, admin: Admin):

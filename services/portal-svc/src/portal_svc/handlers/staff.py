@@ -78,8 +78,9 @@ async def create_company(ctx: Context, admin: Principal, command: CreateCompany)
     return company_view(doc)
 
 
-async def list_companies(ctx: Context, admin: Principal) -> list[dict[str, Any]]:
-    return [company_view(doc) for doc in await ctx.repo.companies_of(admin.account_id)]
+async def list_companies(ctx: Context, principal: Principal) -> list[dict[str, Any]]:
+    companies = await ctx.repo.companies_of(principal.account_id)
+    return [company_view(doc) for doc in companies if principal.can_access_company(doc["_id"])]
 
 
 def technician_view(doc: dict[str, Any]) -> dict[str, Any]:

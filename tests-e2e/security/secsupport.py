@@ -1,0 +1,240 @@
+"""Helpers of the security suite: tenants of its own, clients with distinct addresses.
+
+Everything here is created in accounts the suite makes for itself, so the demo account
+(and the queues and counters of other end-to-end tests sharing the system) stay untouched.
+
+The gateway rate-limits per client address (the peer it sees, never a forwarded header).
+On Linux the whole 127.0.0.0/8 block is loopback, so binding the client socket to
+127.1.x.y gives each test (and each fuzzing batch) an address of its own: limits are
+exercised where a test means to, and never eaten up by another test.
+"""
+
+import asyncio
+import itertools
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+PASSWORD = "security-suite-pass"
+_addresses = itertools.count(1)
+
+
+def fresh_address() -> str:
+    """A loopback address no other client of this run uses."""
+    n = next(_addresses)
+    return f"127.1.{n // 250}.{n % 250 + 1}"
+
+
+def client(system, address: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
+    transport = httpx.AsyncHTTPTransport(local_address=address or fresh_address())
+    return httpx.AsyncClient(base_url=system.gateway_url, transport=transport, timeout=30, **kwargs)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """A refusal: the expected status and the JSON error body every service promises."""
+    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
+    body = response.json()
+    assert isinstance(body.get("error"), str) and isinstance(body.get("message"), str), body
+    if code is not None:
+        assert body["error"] == code, body
+    return body
+
+
+async def eventually[T](probe: Callable[[], Awaitable[T | None]], timeout: float = 30.0, what: str = "") -> T:
+    """The first truthy result of `probe`, polled until `timeout` (the system is eventually consistent)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not reached within {timeout}s: {what}")
+        await asyncio.sleep(0.2)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Tenant:
+    """An account made by the suite: its admin, companies, portals and technicians."""
+
+    account_id: str
+    admin_token: str
+    companies: dict[str, str] = field(default_factory=dict)  # label -> company id
+    portals: dict[str, dict[str, Any]] = field(default_factory=dict)  # label -> PortalOut
+    technicians: dict[str, dict[str, Any]] = field(default_factory=dict)  # label -> TechnicianOut + token
+
+
+async def login(http: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict[str, Any]:
+    response = await http.post("/api/portal/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def create_tenant(
+    system,
+    name: str,
+    *,
+    companies: dict[str, dict[str, Any] | None],
+    technicians: dict[str, list[str]],
+) -> Tenant:
+    """`companies`: label -> portal settings (mode, portal_type[, status]) or None for no portal;
+    `technicians`: label -> labels of the companies they can access."""
+    async with client(system) as http:
+        email = f"{unique('admin')}@{name.lower()}.test"
+        signup = {"account_name": name, "admin_name": f"{name} Admin", "admin_email": email, "admin_password": PASSWORD}
+        created = await http.post("/api/portal/accounts", json=signup)
+        assert created.status_code == 201, created.text
+        admin = await login(http, email)
+        tenant = Tenant(account_id=created.json()["account_id"], admin_token=admin["token"])
+        headers = bearer(tenant.admin_token)
+        for label, portal in companies.items():
+            company = await http.post("/api/portal/companies", json={"name": f"{name} {label}"}, headers=headers)
+            assert company.status_code == 201, company.text
+            tenant.companies[label] = company.json()["company_id"]
+            if portal is not None:
+                subdomain = unique(re.sub(r"[^a-z0-9]", "", label.lower())[:20] or "portal")
+                body = {"company_id": tenant.companies[label], "subdomain": subdomain, **portal}
+                made = await http.post("/api/portal/portals", json=body, headers=headers)
+                assert made.status_code == 201, made.text
+                tenant.portals[label] = made.json()
+        for label, access in technicians.items():
+            tech_email = f"{unique(label.lower())}@{name.lower()}.test"
+            body = {
+                "name": label,
+                "email": tech_email,
+                "password": PASSWORD,
+                "company_ids": [tenant.companies[c] for c in access],
+                "capacity": 3,
+            }
+            made = await http.post("/api/portal/technicians", json=body, headers=headers)
+            assert made.status_code == 201, made.text
+            signed_in = await login(http, tech_email)
+            tenant.technicians[label] = {**made.json(), "token": signed_in["token"]}
+    return tenant
+
+
+async def submit(system, subdomain: str, address: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A customer's submission; returns SubmittedOut (request id and the customer token)."""
+    body = {"customer_name": "Casey Customer", "description": "It does not start", **fields}
+    async with client(system, address) as http:
+        response = await http.post(f"/api/portal/public/portals/{subdomain}/requests", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def request_status(system, request_id: str, token: str) -> dict[str, Any]:
+    async with client(system) as http:
+        response = await http.get(f"/api/portal/requests/{request_id}", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def wait_known_to_presence(system, token: str) -> None:
+    """presence-svc learns technicians from events: wait until it answers for this one."""
+
+    async def known() -> bool:
+        async with client(system) as http:
+            return (await http.get("/api/presence/me", headers=bearer(token))).status_code == 200
+
+    await eventually(known, what="presence-svc knows the technician")
+
+
+@dataclass
+class ChatFixture:
+    """A live chat session reached the real way (Phone mode: code, submission, assignment)."""
+
+    tenant: Tenant
+    request_id: str
+    session_id: str
+    customer_token: str
+    technician_token: str
+
+
+async def open_phone_chat(system, tenant: Tenant, portal_label: str, technician_label: str, **fields: Any) -> ChatFixture:
+    technician = tenant.technicians[technician_label]
+    portal = tenant.portals[portal_label]
+    async with client(system) as http:
+        issued = await http.post(
+            "/api/dispatch/codes", json={"company_id": portal["company_id"]}, headers=bearer(technician["token"])
+        )
+        assert issued.status_code == 201, issued.text
+    submitted = await submit(system, portal["subdomain"], connection_code=issued.json()["code"], **fields)
+
+    async def chat_open() -> dict[str, Any] | None:
+        status = await request_status(system, submitted["request_id"], submitted["token"])
+        assert status["status"] not in {"rejected", "cancelled"}, status
+        return status if status["status"] == "chat_open" else None
+
+    status = await eventually(chat_open, timeout=45, what="the phone request's chat opens")
+    return ChatFixture(
+        tenant=tenant,
+        request_id=submitted["request_id"],
+        session_id=status["session_id"],
+        customer_token=submitted["token"],
+        technician_token=technician["token"],
+    )
+
+
+PUBLIC = ()
+ADMIN, TECH, CUSTOMER, SERVICE = "admin", "technician", "customer", "service"
+
+# Every operation of the four APIs and the roles allowed to call it. A new endpoint
+# fails test_fuzz_openapi.test_every_operation_is_fuzzed until it is listed here.
+OPERATIONS: dict[str, tuple[str, ...]] = {
+    "GET /api/portal/health": PUBLIC,
+    "GET /api/portal/ready": PUBLIC,
+    "POST /api/portal/auth/login": PUBLIC,
+    "GET /api/portal/auth/me": (ADMIN, TECH),
+    "POST /api/portal/accounts": PUBLIC,
+    "GET /api/portal/companies": (ADMIN,),
+    "POST /api/portal/companies": (ADMIN,),
+    "GET /api/portal/technicians": (ADMIN,),
+    "POST /api/portal/technicians": (ADMIN,),
+    "PATCH /api/portal/technicians/{technician_id}": (ADMIN,),
+    "DELETE /api/portal/technicians/{technician_id}": (ADMIN,),
+    "GET /api/portal/portals": (ADMIN,),
+    "POST /api/portal/portals": (ADMIN,),
+    "GET /api/portal/portals/{portal_id}": (ADMIN,),
+    "PATCH /api/portal/portals/{portal_id}": (ADMIN,),
+    "POST /api/portal/portals/{portal_id}/deactivate": (ADMIN,),
+    "POST /api/portal/portals/{portal_id}/activate": (ADMIN,),
+    "GET /api/portal/portals/{portal_id}/embed": (ADMIN,),
+    "GET /api/portal/public/portals/{subdomain}": PUBLIC,
+    "POST /api/portal/public/portals/{subdomain}/requests": PUBLIC,
+    "GET /api/portal/requests/{request_id}": (CUSTOMER,),
+    "POST /api/portal/requests/{request_id}/cancel": (CUSTOMER,),
+    "GET /api/presence/health": PUBLIC,
+    "GET /api/presence/ready": PUBLIC,
+    "GET /api/presence/me": (TECH,),
+    "PUT /api/presence/me/status": (TECH,),
+    "GET /api/presence/me/preferences": (TECH,),
+    "PUT /api/presence/me/preferences": (TECH,),
+    "POST /api/presence/me/preferences/contacts": (TECH,),
+    "DELETE /api/presence/me/preferences/contacts/{address}": (TECH,),
+    "GET /api/presence/snapshot": (ADMIN, SERVICE),
+    "GET /api/dispatch/health": PUBLIC,
+    "GET /api/dispatch/ready": PUBLIC,
+    "GET /api/dispatch/requests": (TECH,),
+    "POST /api/dispatch/requests/{request_id}/accept": (TECH,),
+    "GET /api/dispatch/codes": (TECH,),
+    "POST /api/dispatch/codes": (TECH,),
+    "DELETE /api/dispatch/codes/{code_id}": (TECH,),
+    "GET /api/chat/health": PUBLIC,
+    "GET /api/chat/ready": PUBLIC,
+    "GET /api/chat/sessions": (ADMIN, TECH),
+    "GET /api/chat/sessions/{session_id}": (ADMIN, TECH, CUSTOMER),
+    "GET /api/chat/sessions/{session_id}/transcript": (ADMIN, TECH, CUSTOMER),
+    "POST /api/chat/sessions/{session_id}/end": (TECH,),
+}
