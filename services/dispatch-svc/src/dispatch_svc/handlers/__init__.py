@@ -1,0 +1,1 @@
+"""Use cases of dispatch-svc: routing, technician changes, acceptance, codes, sweeping."""

@@ -1,0 +1,73 @@
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from servicekit.auth import Role
+from testkit.amqp import AmqpTap
+from testkit.plugin import make_token
+from testkit.services import serve_in_process
+
+from dispatch_svc.bootstrap import Service, bootstrap
+from dispatch_svc.config import Settings
+
+from ..support import ACCOUNT, Bus
+
+FAST = {
+    "offer_timeout_seconds": 30.0,
+    "accept_timeout_seconds": 30.0,
+    "sweep_interval_seconds": 0.3,
+    "stuck_after_seconds": 1.0,
+}
+
+
+@dataclass
+class Running:
+    service: Service
+    http: httpx.AsyncClient
+    bus: Bus
+    tap: AmqpTap
+
+    @property
+    def db(self):
+        return self.service.runtime.db
+
+    def technician(self, technician_id: str, companies: list[str]) -> dict[str, str]:
+        token = make_token(Role.TECHNICIAN, subject=technician_id, account_id=ACCOUNT, company_ids=companies)
+        return {"Authorization": f"Bearer {token}"}
+
+    def events(self, event_type: str, request_id: str | None = None) -> list[dict[str, Any]]:
+        return [
+            m["data"] for m in self.tap.of_type(event_type)
+            if request_id is None or m["data"].get("request_id") == request_id
+        ]
+
+    async def wait(self, event_type: str, predicate: Callable[[dict[str, Any]], bool] = lambda d: True,
+                   timeout: float = 15.0) -> dict[str, Any]:
+        message = await self.tap.wait_for(lambda m: m.get("type") == event_type and predicate(m["data"]), timeout)
+        return message["data"]
+
+
+@pytest.fixture
+def dispatch_service(real_backends) -> Callable[..., Any]:
+    """Starts dispatch-svc in-process on its own database; settings overridable per test."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[Running]:
+        settings = real_backends.settings(
+            Settings, mongodb_db=f"dispatch-{uuid.uuid4().hex[:8]}", **{**FAST, **overrides}
+        )
+        service = bootstrap(settings)
+        async with (
+            AmqpTap(real_backends.rabbitmq_url, "request.#", "code.#") as tap,
+            Bus(real_backends.rabbitmq_url) as bus,
+            serve_in_process(service.app) as base_url,
+            httpx.AsyncClient(base_url=base_url + "/api/dispatch", timeout=20) as http,
+        ):
+            yield Running(service, http, bus, tap)
+
+    return start

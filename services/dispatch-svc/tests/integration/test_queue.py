@@ -1,0 +1,190 @@
+"""Queue mode: round robin, FIFO, capacity, acknowledgement timeout, cancellation."""
+
+import asyncio
+from datetime import datetime
+
+import pytest
+
+from ..support import available, cancelled, ended, started, submitted, unavailable, unique
+
+pytestmark = pytest.mark.integration
+
+
+async def test_round_robin_is_fair_over_many_requests(dispatch_service):
+    company = unique("cmp")
+    technicians = ["tec_a", "tec_b", "tec_c"]
+    async with dispatch_service() as svc:
+        for technician in technicians:
+            await svc.bus.send(available(technician, [company], 1, capacity=10))
+        await asyncio.sleep(0.5)
+        request_ids = [unique(f"req{i:02d}") for i in range(12)]
+        for request_id in request_ids:
+            await svc.bus.send(submitted(request_id, company))
+            await svc.wait("RequestAssigned", lambda d, r=request_id: d["request_id"] == r)
+        order = [svc.events("RequestAssigned", r)[0]["technician_id"] for r in request_ids]
+        # Nobody had an assignment yet, so ties go by id; then strictly the oldest last assignment.
+        assert order == technicians * 4
+        assert all(svc.events("RequestAssigned", r)[0]["alert"] is True for r in request_ids)
+        assert not svc.events("RequestQueued")
+
+
+async def test_fifo_queue_when_nobody_is_available_then_served_in_order(dispatch_service):
+    company = unique("cmp")
+    async with dispatch_service() as svc:
+        request_ids = [unique(f"req{i}") for i in range(3)]
+        for request_id in request_ids:
+            await svc.bus.send(submitted(request_id, company))
+            await svc.wait("RequestQueued", lambda d, r=request_id: d["request_id"] == r)
+        assert [svc.events("RequestQueued", r)[0]["position"] for r in request_ids] == [1, 2, 3]
+
+        await svc.bus.send(available("tec_ana", [company], 1, capacity=1))
+        first = await svc.wait("RequestAssigned")
+        assert first["request_id"] == request_ids[0] and first["technician_id"] == "tec_ana"
+        await asyncio.sleep(0.8)
+        assert len(svc.events("RequestAssigned")) == 1  # capacity 1: the others keep waiting
+
+        for served, following in zip(request_ids, request_ids[1:]):
+            await svc.bus.send(ended(served, company, "tec_ana"))
+            nxt = await svc.wait("RequestAssigned", lambda d, r=following: d["request_id"] == r)
+            assert nxt["technician_id"] == "tec_ana"
+        await svc.bus.send(ended(request_ids[-1], company, "tec_ana"))
+        await asyncio.sleep(0.8)
+        assert await svc.db["requests"].count_documents({}) == 0
+        history = [d async for d in svc.db["request_history"].find({"_id": {"$in": request_ids}})]
+        assert sorted(d["state"] for d in history) == ["completed"] * 3
+        assert (await svc.db["technicians"].find_one({"_id": "tec_ana"}))["active"] == []
+
+
+async def test_a_newcomer_does_not_jump_the_queue(dispatch_service):
+    company = unique("cmp")
+    async with dispatch_service() as svc:
+        waiting = unique("req_old")
+        await svc.bus.send(submitted(waiting, company))
+        await svc.wait("RequestQueued", lambda d: d["request_id"] == waiting)
+        await svc.bus.send(available("tec_ana", [company], 1, capacity=1))
+        await svc.wait("RequestAssigned", lambda d: d["request_id"] == waiting)
+        newcomer = unique("req_new")
+        await svc.bus.send(submitted(newcomer, company))
+        queued = await svc.wait("RequestQueued", lambda d: d["request_id"] == newcomer)
+        assert queued["position"] == 1
+
+
+async def test_unacknowledged_assignment_goes_back_to_the_head_and_to_the_next_technician(dispatch_service):
+    company = unique("cmp")
+    async with dispatch_service(accept_timeout_seconds=1.0) as svc:
+        await svc.bus.send(available("tec_ana", [company], 1, capacity=2))
+        await svc.bus.send(available("tec_bob", [company], 1, capacity=2))
+        await asyncio.sleep(0.4)
+        request_id = unique("req")
+        await svc.bus.send(submitted(request_id, company))
+        first = await svc.wait("RequestAssigned", lambda d: d["request_id"] == request_id)
+        assert (first["technician_id"], first["assignment"]) == ("tec_ana", 1)
+
+        lapsed = await svc.wait("RequestOfferWithdrawn", lambda d: d["request_id"] == request_id)
+        assert lapsed["technician_ids"] == ["tec_ana"] and lapsed["reason"] == "expired"
+        requeued = await svc.wait("RequestQueued", lambda d: d["request_id"] == request_id)
+        assert requeued["position"] == 1
+        second = await svc.wait("RequestAssigned", lambda d: d["request_id"] == request_id and d["assignment"] == 2)
+        assert second["technician_id"] == "tec_bob"
+        stored = await svc.db["requests"].find_one({"_id": request_id})
+        assert datetime.fromisoformat(requeued["queued_since"]) == stored["submitted_at"]  # back at the head
+
+        # Bob acknowledges in time: it stays his.
+        ack = await svc.http.post(f"/requests/{request_id}/accept", headers=svc.technician("tec_bob", [company]))
+        assert ack.status_code == 200 and ack.json()["acknowledged"] is True
+        late = await svc.http.post(f"/requests/{request_id}/accept", headers=svc.technician("tec_ana", [company]))
+        assert late.status_code == 409 and late.json()["error"] == "not_assigned_to_you"
+        await asyncio.sleep(1.5)
+        assert len(svc.events("RequestAssigned", request_id)) == 2
+        assert (await svc.db["technicians"].find_one({"_id": "tec_ana"}))["active"] == []
+
+
+async def test_technician_going_unavailable_before_acknowledging_loses_the_request(dispatch_service):
+    company = unique("cmp")
+    async with dispatch_service() as svc:
+        await svc.bus.send(available("tec_ana", [company], 1))
+        await asyncio.sleep(0.3)
+        request_id = unique("req")
+        await svc.bus.send(submitted(request_id, company))
+        await svc.wait("RequestAssigned", lambda d: d["request_id"] == request_id)
+        await svc.bus.send(available("tec_bob", [company], 1))
+        await svc.bus.send(unavailable("tec_ana", [company], 2))
+        gone = await svc.wait("RequestOfferWithdrawn", lambda d: d["request_id"] == request_id)
+        assert gone["reason"] == "technician_unavailable"
+        second = await svc.wait("RequestAssigned", lambda d: d["request_id"] == request_id and d["assignment"] == 2)
+        assert second["technician_id"] == "tec_bob"
+        # A stale "available" (older sequence) must not bring Ana back.
+        await svc.bus.send(available("tec_ana", [company], 1))
+        await asyncio.sleep(0.5)
+        assert (await svc.db["technicians"].find_one({"_id": "tec_ana"}))["available"] is False
+
+
+async def test_chat_session_started_acknowledges_the_assignment(dispatch_service):
+    company = unique("cmp")
+    async with dispatch_service(accept_timeout_seconds=1.0) as svc:
+        await svc.bus.send(available("tec_ana", [company], 1))
+        await asyncio.sleep(0.3)
+        request_id = unique("req")
+        await svc.bus.send(submitted(request_id, company))
+        await svc.wait("RequestAssigned", lambda d: d["request_id"] == request_id)
+        await svc.bus.send(started(request_id, company, "tec_ana"))
+        await asyncio.sleep(2.0)
+        assert len(svc.events("RequestAssigned", request_id)) == 1
+        assert not svc.events("RequestOfferWithdrawn", request_id)
+
+
+async def test_cancellation_releases_everything(dispatch_service):
+    company = unique("cmp")
+    async with dispatch_service() as svc:
+        await svc.bus.send(available("tec_ana", [company], 1, capacity=1))
+        await asyncio.sleep(0.3)
+        assigned, waiting, web = unique("req_assigned"), unique("req_waiting"), unique("req_web")
+        await svc.bus.send(submitted(assigned, company))
+        await svc.wait("RequestAssigned", lambda d: d["request_id"] == assigned)
+        await svc.bus.send(submitted(waiting, company))
+        await svc.wait("RequestQueued", lambda d: d["request_id"] == waiting)
+
+        # Cancelling the assigned request frees Ana, who gets the waiting one.
+        await svc.bus.send(cancelled(assigned, company, "tec_ana"))
+        withdrawn = await svc.wait("RequestOfferWithdrawn", lambda d: d["request_id"] == assigned)
+        assert withdrawn == {**withdrawn, "technician_ids": ["tec_ana"], "reason": "cancelled"}
+        await svc.wait("RequestAssigned", lambda d: d["request_id"] == waiting)
+
+        # A queued request that is cancelled leaves the queue for good.
+        third = unique("req_third")
+        await svc.bus.send(submitted(third, company))
+        await svc.wait("RequestQueued", lambda d: d["request_id"] == third)
+        await svc.bus.send(cancelled(third, company))
+        await svc.bus.send(ended(waiting, company, "tec_ana"))
+        await asyncio.sleep(1.0)
+        assert not svc.events("RequestAssigned", third)
+
+        # An open Web offer is withdrawn from everyone it was made to.
+        await svc.bus.send(submitted(web, company, mode="web", portal_type="smart_box"))
+        await svc.wait("RequestOffered", lambda d: d["request_id"] == web)
+        await svc.bus.send(cancelled(web, company))
+        gone = await svc.wait("RequestOfferWithdrawn", lambda d: d["request_id"] == web)
+        assert gone["technician_ids"] == ["tec_ana"] and gone["reason"] == "cancelled"
+        await asyncio.sleep(0.5)
+        assert await svc.db["requests"].count_documents({}) == 0
+        states = {d["_id"]: d["state"] async for d in svc.db["request_history"].find()}
+        assert states == {assigned: "cancelled", waiting: "completed", third: "cancelled", web: "cancelled"}
+        assert (await svc.db["technicians"].find_one({"_id": "tec_ana"}))["active"] == []
+        closed = await svc.http.post(f"/requests/{web}/accept", headers=svc.technician("tec_ana", [company]))
+        assert closed.status_code == 409 and closed.json()["error"] == "request_closed"
+
+
+async def test_a_cancellation_that_overtakes_its_submission_still_wins(dispatch_service):
+    company = unique("cmp")
+    async with dispatch_service() as svc:
+        await svc.bus.send(available("tec_ana", [company], 1))
+        request_id = unique("req")
+        await svc.bus.send(cancelled(request_id, company))
+        await asyncio.sleep(0.4)
+        await svc.bus.send(submitted(request_id, company))
+        later = unique("req")
+        await svc.bus.send(submitted(later, company))
+        assigned = await svc.wait("RequestAssigned")
+        assert assigned["request_id"] == later
+        assert not svc.events("RequestAssigned", request_id) and not svc.events("RequestQueued", request_id)
+        assert (await svc.db["request_history"].find_one({"_id": request_id}))["state"] == "cancelled"
