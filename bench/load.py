@@ -27,8 +27,8 @@ MODES = {"web": "smart_box", "queue": "smart_box", "phone": "smart_pin"}
 
 @dataclass
 class Scenario:
-    requests: int = 150
-    rate_per_second: float = 6.0
+    requests: int = 60
+    rate_per_second: float = 0.8
     portals_per_mode: int = 2
     technicians: int = 6
     capacity: int = 3
@@ -43,6 +43,7 @@ class Results:
     assigned_at: dict[str, float] = field(default_factory=dict)
     assignments: Counter = field(default_factory=Counter)  # (request, assignment no.) -> count
     ended: set[str] = field(default_factory=set)
+    rejected: dict[str, str] = field(default_factory=dict)  # request -> reason
     max_active: dict[str, int] = field(default_factory=dict)
     capacity_violations: list[str] = field(default_factory=list)
     failed_submissions: list[str] = field(default_factory=list)
@@ -109,8 +110,11 @@ class Technician:
                 return
             await asyncio.sleep(0.5)
 
-    async def new_code(self, company_id: str) -> str:
+    async def new_code(self, company_id: str) -> str | None:
+        """A connection code, or None when this technician already has 8 live ones."""
         response = await self.http.post("/api/dispatch/codes", json={"company_id": company_id})
+        if response.status_code == 409:
+            return None
         response.raise_for_status()
         return response.json()["code"]
 
@@ -175,7 +179,7 @@ async def run_load(gateway: str, rabbitmq_url: str, scenario: Scenario, tag: str
             await technician.start()
         await asyncio.sleep(2)
 
-        async with AmqpTap(rabbitmq_url, "request.assigned.*", "chat.ended.*") as tap:
+        async with AmqpTap(rabbitmq_url, "request.assigned.*", "request.rejected.*", "chat.ended.*") as tap:
             chats: list[asyncio.Task[None]] = []
 
             def on_event(message: dict[str, Any]) -> None:
@@ -191,6 +195,8 @@ async def run_load(gateway: str, rabbitmq_url: str, scenario: Scenario, tag: str
                         results.capacity_violations.append(f"{tec} had {len(active[tec])} chats")
                     if tec in by_id:
                         chats.append(asyncio.create_task(by_id[tec].chat_and_end(request_id)))
+                elif message["type"] == "RequestRejected":
+                    results.rejected[request_id] = data["reason"]
                 elif message["type"] == "ChatSessionEnded":
                     active[data["technician_id"]].discard(request_id)
                     results.ended.add(request_id)
@@ -222,8 +228,15 @@ async def run_load(gateway: str, rabbitmq_url: str, scenario: Scenario, tag: str
             async def customer(index: int, mode: str, subdomain: str, company_id: str) -> None:
                 body: dict[str, Any] = {"customer_name": f"Customer {index}", "description": "It does not work"}
                 if mode == "phone":
-                    owner = technicians[index % (len(technicians) - 1)]
-                    body["connection_code"] = await owner.new_code(company_id)
+                    # The technician on the phone is one with room for another chat, as in life.
+                    steady = sorted(technicians[:-1], key=lambda t: len(active[t.id]))
+                    for owner in steady:
+                        if code := await owner.new_code(company_id):
+                            body["connection_code"] = code
+                            break
+                    else:
+                        results.failed_submissions.append("no technician could issue a code")
+                        return
                 t0 = time.perf_counter()
                 response = await client.post(f"/api/portal/public/portals/{subdomain}/requests", json=body)
                 if response.status_code != 201:
@@ -241,7 +254,7 @@ async def run_load(gateway: str, rabbitmq_url: str, scenario: Scenario, tag: str
             await technicians[-1].set_available(True)
 
             deadline = time.monotonic() + scenario.drain_timeout_seconds
-            while time.monotonic() < deadline and not set(results.submitted) <= results.ended:
+            while time.monotonic() < deadline and not set(results.submitted) <= results.ended | set(results.rejected):
                 await asyncio.sleep(0.5)
             results.elapsed = time.perf_counter() - started
             follower.cancel()

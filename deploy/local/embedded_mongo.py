@@ -16,7 +16,10 @@ from mongoeco.wire import AsyncMongoEcoProxyServer
 
 async def serve(host: str, port: int, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    server = AsyncMongoEcoProxyServer(engine=SQLiteEngine(str(path)), host=host, port=port)
+    # One worker thread: SQLite then never sees two writers at once, so no request ever
+    # fails with "database is locked" under load (they queue instead).
+    engine = SQLiteEngine(str(path), executor_workers=1)
+    server = AsyncMongoEcoProxyServer(engine=engine, host=host, port=port)
     address = await server.start()
     print(f"embedded MongoDB-wire server ready at {address.uri} (data: {path})", flush=True)
     stop = asyncio.Event()
