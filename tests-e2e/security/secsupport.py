@@ -9,16 +9,15 @@ On Linux the whole 127.0.0.0/8 block is loopback, so binding the client socket t
 exercised where a test means to, and never eaten up by another test.
 """
 
-import asyncio
 import itertools
 import re
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from testkit.actors import eventually
 
 PASSWORD = "security-suite-pass"
 _addresses = itertools.count(1)
@@ -47,18 +46,6 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     if code is not None:
         assert body["error"] == code, body
     return body
-
-
-async def eventually[T](probe: Callable[[], Awaitable[T | None]], timeout: float = 30.0, what: str = "") -> T:
-    """The first truthy result of `probe`, polled until `timeout` (the system is eventually consistent)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not reached within {timeout}s: {what}")
-        await asyncio.sleep(0.2)
 
 
 def unique(prefix: str) -> str:

@@ -12,15 +12,18 @@ import websockets
 DEMO_PASSWORD = "demo-password"
 
 
-async def eventually[T](probe: Callable[[], Any], *, timeout: float = 20.0, every: float = 0.2) -> T:
-    """Poll an async probe until it returns something truthy."""
+async def eventually[T](
+    probe: Callable[[], Any], *, timeout: float = 20.0, every: float = 0.2, what: str = ""
+) -> T:
+    """The first truthy result of an async probe, polled until `timeout` (the system is
+    eventually consistent)."""
     deadline = time.monotonic() + timeout
     while True:
         result = await probe()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met after {timeout}s (last: {result!r})")
+            raise TimeoutError(f"{what or 'condition'} not reached within {timeout}s (last: {result!r})")
         await asyncio.sleep(every)
 
 
