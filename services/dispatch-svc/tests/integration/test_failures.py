@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import aio_pika
 import pytest
@@ -11,6 +11,7 @@ from contracts import RequestQueued
 from servicekit.outbox import LEASE
 from testkit.amqp import publish_raw
 
+from dispatch_svc.adapters.technicians import SlotClaim, Technicians
 from dispatch_svc.handlers.clock import now
 
 from ..support import available, cancelled, ended, envelope, started, submitted, unavailable, unique, updated
@@ -136,3 +137,25 @@ async def test_sweeper_repairs_what_a_crash_left_half_done(dispatch_service):
         assert published["position"] == 1
         await asyncio.sleep(1.0)
         assert await requests.count_documents({"_id": staged}) == 0  # then filed in the history
+
+
+async def test_a_stalled_claimer_cannot_free_the_slot_of_a_later_claim(dispatch_service):
+    # Worker A claims, stalls; the sweeper frees A's slot; worker B claims the same request
+    # again. When A finally gives its claim back, B's slot must stay: else capacity leaks.
+    async with dispatch_service() as svc:
+        technicians = Technicians(svc.db["technicians"], default_capacity=1)
+        await svc.db["technicians"].insert_one(
+            {"_id": "tec_slow", "enabled": True, "capacity": 1, "active": [], "available": True}
+        )
+        first_at = datetime.now(UTC) - timedelta(seconds=30)
+        doc = await svc.db["technicians"].find_one({"_id": "tec_slow"})
+        assert await technicians.claim_slot(doc, "req_x", first_at, company_id=None) is SlotClaim.CLAIMED
+        await technicians.release_slot("tec_slow", "req_x", claimed_at=first_at)  # the sweeper
+        second_at = datetime.now(UTC)
+        doc = await svc.db["technicians"].find_one({"_id": "tec_slow"})
+        assert await technicians.claim_slot(doc, "req_x", second_at, company_id=None) is SlotClaim.CLAIMED
+
+        await technicians.release_slot("tec_slow", "req_x", claimed_at=first_at)  # A, late
+        assert (await svc.db["technicians"].find_one({"_id": "tec_slow"}))["active"] == ["req_x"]
+        await technicians.release_slot("tec_slow", "req_x", claimed_at=second_at)  # B's own
+        assert (await svc.db["technicians"].find_one({"_id": "tec_slow"}))["active"] == []

@@ -7,7 +7,7 @@ slot, so the sweeper can free one whose request claim never happened (a crash be
 the two writes).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -107,10 +107,21 @@ class Technicians:
             return SlotClaim.HELD
         return SlotClaim.FULL
 
-    async def release_slot(self, technician_id: str, request_id: str) -> None:
+    async def release_slot(
+        self, technician_id: str, request_id: str, *, claimed_at: datetime | None = None
+    ) -> None:
+        """Gives a slot back; with `claimed_at`, only the slot of that very claim.
+
+        A claimer that lost its request claim after a long stall must not free the slot a
+        later claim for the same request now holds (that would let capacity be exceeded).
+        """
+        query: dict[str, Any] = {"_id": technician_id, "active": request_id}
+        if claimed_at is not None:
+            # Stored dates keep milliseconds only: match the claim's millisecond.
+            start = claimed_at.replace(microsecond=claimed_at.microsecond // 1000 * 1000)
+            query[f"claimed_at.{request_id}"] = {"$gte": start, "$lt": start + timedelta(milliseconds=1)}
         await self.collection.update_one(
-            {"_id": technician_id, "active": request_id},
-            {"$pull": {"active": request_id}, "$unset": {f"claimed_at.{request_id}": ""}},
+            query, {"$pull": {"active": request_id}, "$unset": {f"claimed_at.{request_id}": ""}}
         )
 
     async def holding_slots(self) -> list[Doc]:

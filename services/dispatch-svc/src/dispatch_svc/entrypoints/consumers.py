@@ -8,7 +8,6 @@ from pymongo.errors import AutoReconnect, OperationFailure
 
 from contracts import (
     ChatSessionEnded,
-    ChatSessionStarted,
     Envelope,
     PortalConfigured,
     RequestCancelled,
@@ -78,10 +77,6 @@ def register_consumers(broker: RabbitBroker, service: str, dispatch: Dispatch) -
     @consume(PortalConfigured)
     async def portal_configured(event: Envelope[PortalConfigured]) -> None:
         await run(lambda: lifecycle.on_portal_configured(dispatch, event))
-
-    @consume(ChatSessionStarted)
-    async def chat_session_started(event: Envelope[ChatSessionStarted]) -> None:
-        await run(lambda: lifecycle.on_session_started(dispatch, event))
 
     @consume(ChatSessionEnded)
     async def chat_session_ended(event: Envelope[ChatSessionEnded]) -> None:

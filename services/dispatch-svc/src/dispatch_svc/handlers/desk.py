@@ -105,7 +105,7 @@ async def _claim_offer(dispatch: Dispatch, request: Doc, me: str) -> Doc | None:
         unset=("offer_expires_at",),
     )
     if done is None:
-        await dispatch.technicians.release_slot(me, request["_id"])
+        await dispatch.technicians.release_slot(me, request["_id"], claimed_at=at)
         return None
     log.info("offer accepted", request_id=request["_id"], technician_id=me)
     return done

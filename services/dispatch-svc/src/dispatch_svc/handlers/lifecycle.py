@@ -4,7 +4,6 @@ from typing import Any
 
 from contracts import (
     ChatSessionEnded,
-    ChatSessionStarted,
     Envelope,
     PortalConfigured,
     RequestCancelled,
@@ -108,11 +107,6 @@ async def on_cancelled(dispatch: Dispatch, event: Envelope[RequestCancelled]) ->
             log.info("request cancelled", request_id=request["_id"], was=request["state"])
             await release(dispatch, done)
             return
-
-
-async def on_session_started(dispatch: Dispatch, event: Envelope[ChatSessionStarted]) -> None:
-    """The chat opened: that acknowledges a Queue assignment."""
-    await acknowledge(dispatch, event.data.request_id, event.data.technician_id)
 
 
 async def acknowledge(dispatch: Dispatch, request_id: str, technician_id: str) -> Doc | None:

@@ -71,7 +71,7 @@ async def route_phone(dispatch: "Dispatch", request: Doc) -> None:
         [event],
     )
     if done is None:
-        await dispatch.technicians.release_slot(technician["_id"], request["_id"])
+        await dispatch.technicians.release_slot(technician["_id"], request["_id"], claimed_at=at)
         return
     log.info("request connected by code", request_id=request["_id"], technician_id=technician["_id"])
     await retire_code(dispatch, code["_id"])

@@ -81,7 +81,7 @@ class Dispatch:
             if done is not None:
                 log.info("request assigned", request_id=request["_id"], technician_id=technician["_id"])
                 return "assigned"
-            await self.technicians.release_slot(technician["_id"], request["_id"])
+            await self.technicians.release_slot(technician["_id"], request["_id"], claimed_at=at)
             return "lost"
         return "none"
 

@@ -40,7 +40,7 @@ async def sweep(dispatch: Dispatch) -> None:
             if claimed_at and claimed_at < stuck and await orphaned(dispatch, technician["_id"], request_id):
                 log.info("freeing a slot its request no longer uses",
                             technician_id=technician["_id"], request_id=request_id)
-                await technicians.release_slot(technician["_id"], request_id)
+                await technicians.release_slot(technician["_id"], request_id, claimed_at=claimed_at)
                 await dispatch.drive_technician(technician["_id"])
     await sweep_codes(dispatch, stuck)
 
