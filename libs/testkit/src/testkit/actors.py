@@ -1,6 +1,7 @@
 """The people of a scenario, acting through the gateway as the web UI would."""
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -10,6 +11,15 @@ import httpx
 import websockets
 
 DEMO_PASSWORD = "demo-password"
+
+# Sign-in is rate limited per client address: each sign-in of a test comes from its own
+# loopback address (all of 127/8 is local), so suites never use up each other's allowance.
+_source_addresses = itertools.count(1)
+
+
+def fresh_source() -> httpx.AsyncHTTPTransport:
+    n = next(_source_addresses)
+    return httpx.AsyncHTTPTransport(local_address=f"127.2.{n // 250 % 250}.{n % 250 + 1}")
 
 
 async def eventually[T](
@@ -43,7 +53,7 @@ class Staff:
 
     @classmethod
     async def sign_in(cls, gateway: str, email: str, password: str = DEMO_PASSWORD) -> "Staff":
-        async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=gateway, timeout=30, transport=fresh_source()) as client:
             response = await client.post("/api/portal/auth/login", json={"email": email, "password": password})
             response.raise_for_status()
             return cls(gateway, response.json(), email, password)
@@ -121,7 +131,7 @@ class Customer:
     def __init__(self, gateway: str, subdomain: str) -> None:
         self.gateway = gateway
         self.subdomain = subdomain
-        self.http = httpx.AsyncClient(base_url=gateway, timeout=30)
+        self.http = httpx.AsyncClient(base_url=gateway, timeout=30, transport=fresh_source())
         self.request_id = ""
         self.token = ""
 
