@@ -1,6 +1,6 @@
 /* Admin console: companies, technicians and their company access, portals and their code. */
 
-import { api, fieldErrors, staffSession } from "../assets/api.js";
+import { api, fieldErrors, signInStaff, staffSession } from "../assets/api.js";
 import { $, announce, copyText, h, replace } from "../assets/dom.js";
 
 const STORE = "assistline:admin";
@@ -67,19 +67,17 @@ function showErrors(form, error, codes, generalBox) {
 async function signIn(event) {
   event.preventDefault();
   const form = event.currentTarget;
-  const errorBox = $("#signin-error");
-  errorBox.textContent = "";
-  try {
-    const me = await api("/api/portal/auth/login", { method: "POST", body: { email: form.email.value.trim(), password: form.password.value } });
-    if (me.role !== "admin") {
-      errorBox.textContent = "The admin console is for admins. Technicians use the help center at /help.";
-      return;
-    }
-    staffSession.save(STORE, me);
+  const me = await signInStaff({
+    email: form.email.value.trim(),
+    password: form.password.value,
+    role: "admin",
+    wrongRole: "The admin console is for admins. Technicians use the help center at /help.",
+    store: STORE,
+    errorBox: $("#signin-error"),
+  });
+  if (me) {
     form.reset();
     start(me);
-  } catch (error) {
-    errorBox.textContent = error.status === 422 ? "Enter a valid e-mail address and your password." : error.message;
   }
 }
 

@@ -55,6 +55,25 @@ export const staffSession = {
 };
 
 /* Field-level messages from a 422 body (or a domain error we can pin to a field). */
+/* Signs a member of staff in and keeps the session under `store`. A person of the other
+   role is pointed to their own page (`wrongRole`); failures are written to `errorBox`.
+   Returns the session, or null. */
+export async function signInStaff({ email, password, role, wrongRole, store, errorBox }) {
+  errorBox.textContent = "";
+  try {
+    const me = await api("/api/portal/auth/login", { method: "POST", body: { email, password } });
+    if (me.role !== role) {
+      errorBox.textContent = wrongRole;
+      return null;
+    }
+    staffSession.save(store, me);
+    return me;
+  } catch (error) {
+    errorBox.textContent = error.status === 422 ? "Enter a valid e-mail address and your password." : error.message;
+    return null;
+  }
+}
+
 export function fieldErrors(error, codeToField = {}) {
   const map = {};
   for (const item of error.fields || []) {

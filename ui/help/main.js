@@ -1,6 +1,6 @@
 /* Technician help center: sign-in, availability, incoming requests, lists, chats. */
 
-import { api, staffSession } from "../assets/api.js";
+import { api, signInStaff, staffSession } from "../assets/api.js";
 import { $, announce, formatCountdown, h, replace } from "../assets/dom.js";
 import { chime, dismissNotification, notify, primeAudio } from "./alerts.js";
 import { ChatPanel } from "./chat.js";
@@ -54,17 +54,17 @@ async function signIn(event) {
     errorBox.textContent = "Enter your e-mail and password.";
     return;
   }
-  try {
-    const me = await api("/api/portal/auth/login", { method: "POST", body: { email, password } });
-    if (me.role !== "technician") {
-      errorBox.textContent = "This help center is for technicians. Admins sign in to the admin console at /admin.";
-      return;
-    }
-    staffSession.save(STORE, me);
+  const me = await signInStaff({
+    email,
+    password,
+    role: "technician",
+    wrongRole: "This help center is for technicians. Admins sign in to the admin console at /admin.",
+    store: STORE,
+    errorBox,
+  });
+  if (me) {
     form.reset();
     start(me);
-  } catch (error) {
-    errorBox.textContent = error.status === 422 ? "Enter a valid e-mail address and your password." : error.message;
   }
 }
 
