@@ -2,16 +2,23 @@
 SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 
-.PHONY: run test sync snapshots bench lint
+.PHONY: run test unit lint sync snapshots bench
 
 sync:            ## install uv (if missing) and every workspace member
-	@$(ENV) uv sync --all-packages --frozen --quiet
+	@$(ENV) echo "==> uv sync: the workspace (libs/, services/ and the dev tools) into .venv, from uv.lock" && \
+		uv sync --all-packages --frozen --quiet
 
 run: sync        ## start RabbitMQ check, embedded MongoDB, the four services and the gateway
 	@$(ENV) bash scripts/run.sh
 
-test: sync       ## set up and run every test tier
+test: sync       ## lint, then every test tier (unit, integration, end-to-end, browser)
 	@$(ENV) bash scripts/test.sh
+
+unit: sync       ## the tests that need no broker, database or gateway (well under a minute)
+	@$(ENV) uv run --no-sync pytest libs services deploy -m "not integration and not e2e" -q -p no:cacheprovider $(ARGS)
+
+lint: sync       ## ruff (lint + format check) and mypy over libs and services
+	@$(ENV) bash scripts/lint.sh
 
 bench: sync      ## load benchmark against the floor (table + plot in bench/results/)
 	@$(ENV) source scripts/ensure-system-deps.sh && ensure_rabbitmq && ensure_nginx && uv run --no-sync python -m bench.run $(ARGS)

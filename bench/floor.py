@@ -28,7 +28,7 @@ class Measure:
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
     @property
     def p50(self) -> float:
@@ -77,7 +77,7 @@ async def relay_floor(url: str, messages: int, concurrency: int) -> Measure:
 
 
 async def store_floor(mongodb_url: str, assignments: int, concurrency: int) -> Measure:
-    client = AsyncMongoClient(mongodb_url, tz_aware=True)
+    client: AsyncMongoClient = AsyncMongoClient(mongodb_url, tz_aware=True)
     db = client[f"floor-{uuid.uuid4().hex[:6]}"]
     try:
         technicians, requests = db["technicians"], db["requests"]
@@ -93,9 +93,7 @@ async def store_floor(mongodb_url: str, assignments: int, concurrency: int) -> M
                 await technicians.find_one_and_update(
                     {"_id": "tec"}, {"$push": {"active": request_id}}, return_document=ReturnDocument.AFTER
                 )
-                await requests.find_one_and_update(
-                    {"_id": request_id, "state": "new"}, {"$set": {"state": "assigned"}}
-                )
+                await requests.find_one_and_update({"_id": request_id, "state": "new"}, {"$set": {"state": "assigned"}})
                 await requests.update_one({"_id": request_id}, {"$set": {"published": True}})
                 latencies.append(time.perf_counter() - started)
 

@@ -1,190 +1,329 @@
-"""`make bench`: load the whole system and compare it with the floor measured in the same run.
+"""`make bench`: find the highest request rate the system sustains, beside the floor.
 
-Prints a Markdown table, writes it to bench/results/latest.md with a PNG plot, and exits
-non-zero if an invariant broke (a request assigned twice, a technician above capacity, a
-request left unserved).
+In one run: the floor (a bare broker relay and the bare store operations of one assignment),
+then for 1 and then 2 dispatch workers a ramp of offered rates — each step a bounded number
+of requests — until p99 submit→assigned passes the limit (2 s) or a submission fails. Every
+step checks the invariants and reads each service process's `/stats` (PyMongo command
+monitoring, CPU, RSS) before and after, so the cost per assigned request is measured, not
+estimated. `--soak` instead pushes N requests (default 10,000) in windows of 1,000 and
+compares the first and the last window. Writes Markdown and a PNG plot to bench/results/ and
+exits non-zero if a request was assigned twice or a technician went above capacity.
 """
 
 import argparse
 import asyncio
-import statistics
+import math
 import sys
 import tempfile
 import uuid
-from dataclasses import replace
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-import psutil
+import httpx
 
 from bench.floor import Measure, relay_floor, store_floor
-from bench.load import MODES, Results, Scenario, run_load
+from bench.load import LoadSession, Results, Scenario
 from testkit.backends import backends
 from testkit.plugin import Backends
 from testkit.system import System
 
 RESULTS = Path(__file__).resolve().parent / "results"
+SERVICES = ("portal-svc", "presence-svc", "dispatch-svc", "chat-svc")
 
 
 def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f}"
+    return "—" if math.isnan(seconds) else f"{seconds * 1000:.0f}"
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+@dataclass
+class Usage:
+    """One service's cost over a step (all its processes together; RSS of the largest)."""
+
+    commands: int = 0
+    failed: int = 0
+    store_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    rss_bytes: int = 0
+    by_command: dict[str, int] = field(default_factory=dict)
 
 
-def rss_mb(system: System) -> dict[str, float]:
+async def read_stats(system: System) -> dict[str, list[dict[str, Any]]]:
+    """Every service process's `/stats`, read directly (not through the gateway)."""
+    stats: dict[str, list[dict[str, Any]]] = {}
+    async with httpx.AsyncClient(timeout=10) as http:
+        for name in SERVICES:
+            prefix = "/api/" + name.removesuffix("-svc")
+            stats[name] = [
+                (await http.get(f"{process.base_url}{prefix}/stats")).raise_for_status().json()
+                for process in system.processes[name]
+            ]
+    return stats
+
+
+def usage_between(before: dict[str, list[dict[str, Any]]], after: dict[str, list[dict[str, Any]]]) -> dict[str, Usage]:
     usage = {}
-    for name, processes in system.processes.items():
-        total = 0
-        for process in processes:
-            if process.process and process.process.poll() is None:
-                total += psutil.Process(process.process.pid).memory_info().rss
-        usage[name] = total / 2**20
+    for name in SERVICES:
+        total = Usage()
+        by_command: dict[str, int] = defaultdict(int)
+        for old, new in zip(before[name], after[name], strict=True):
+            total.commands += new["store"]["commands"] - old["store"]["commands"]
+            total.failed += new["store"]["failed"] - old["store"]["failed"]
+            total.store_seconds += new["store"]["seconds"] - old["store"]["seconds"]
+            total.cpu_seconds += new["process"]["cpu_seconds"] - old["process"]["cpu_seconds"]
+            total.rss_bytes = max(total.rss_bytes, new["process"]["rss_bytes"])
+            for command, counts in new["store"]["by_command"].items():
+                was = old["store"]["by_command"].get(command, {"ok": 0, "failed": 0})
+                by_command[command] += counts["ok"] + counts["failed"] - was["ok"] - was["failed"]
+        total.by_command = {k: v for k, v in sorted(by_command.items()) if v}
+        usage[name] = total
     return usage
 
 
-def invariants(results: Results) -> list[str]:
-    problems = []
-    twice = [key for key, count in results.assignments.items() if count > 1]
-    if twice:
-        problems.append(f"{len(twice)} assignment(s) published more than once: {twice[:3]}")
-    unassigned = set(results.submitted) - set(results.assigned_at) - set(results.rejected)
-    if unassigned:
-        problems.append(f"{len(unassigned)} request(s) never assigned nor rejected")
-    unfinished = set(results.submitted) - results.ended - set(results.rejected)
-    if unfinished:
-        problems.append(f"{len(unfinished)} request(s) stuck before the end of their chat")
-    problems += results.capacity_violations
-    if results.failed_submissions:
-        problems.append(f"{len(results.failed_submissions)} submission(s) refused: {results.failed_submissions[:2]}")
-    return problems
+@dataclass
+class Step:
+    results: Results
+    usage: dict[str, Usage]
+    problems: list[str]
+    held: bool
+
+    @property
+    def assigned(self) -> int:
+        return len(self.results.assigned_at)
+
+    def per_assigned(self, value: float) -> float:
+        return value / self.assigned if self.assigned else float("nan")
 
 
-async def measure_system(base: Backends, run_dir: Path, workers: int, scenario: Scenario) -> tuple[Results, dict[str, float]]:
-    phase = replace(base, run_id=f"{base.run_id}w{workers}")
-    system = System(
+def safety_problems(problems: list[str]) -> list[str]:
+    return [p for p in problems if "more than once" in p or ("chats" in p and "had" in p)]
+
+
+async def measured_step(system: System, session: LoadSession, rate: float, requests: int, p99_limit: float) -> Step:
+    before = await read_stats(system)
+    results = await session.step(rate, requests)
+    usage = usage_between(before, await read_stats(system))
+    problems = results.invariants(session.scenario.capacity)
+    held = not problems and results.drained and results.percentile(99) <= p99_limit
+    return Step(results, usage, problems, held)
+
+
+def start_system(base: Backends, run_dir: Path, workers: int, tag: str) -> System:
+    phase = replace(base, run_id=f"{base.run_id}{tag}")
+    return System(
         phase,
-        run_dir / f"workers-{workers}",
+        run_dir / tag,
         dispatch_workers=workers,
-        env={"LOG_LEVEL": "WARNING", "SUBMISSION_LIMIT": "100000", "LOGIN_LIMIT": "100000"},
+        env={"LOG_LEVEL": "WARNING", "SUBMISSION_LIMIT": "1000000", "LOGIN_LIMIT": "1000000"},
     )
+
+
+async def ramp(base: Backends, run_dir: Path, workers: int, args: argparse.Namespace, scenario: Scenario) -> list[Step]:
+    system = start_system(base, run_dir, workers, f"w{workers}")
+    steps: list[Step] = []
     try:
         await system.start()
-        results = await run_load(system.gateway_url, phase.rabbitmq_url, scenario, tag=uuid.uuid4().hex[:6])
-        return results, rss_mb(system)
+        async with LoadSession(system.gateway_url, base.rabbitmq_url, scenario) as session:
+            for rate in args.rates:
+                requests = max(args.min_requests, min(args.max_requests, round(rate * args.step_seconds)))
+                step = await measured_step(system, session, rate, requests, args.p99_limit)
+                steps.append(step)
+                print(step_line(workers, step), flush=True)
+                if not step.held:
+                    break
     finally:
         system.stop()
+    return steps
 
 
-Floor = tuple[Measure, Measure, Measure, Measure]  # relay alone, store alone, relay loaded, store loaded
+def step_line(workers: int, step: Step) -> str:
+    r = step.results
+    total = sum(u.commands for u in step.usage.values())
+    return (
+        f"{workers} worker(s) @ {r.rate:g}/s: {len(r.submitted)} submitted, {step.assigned} assigned, "
+        f"p50 {ms(r.p50)} ms, p99 {ms(r.percentile(99))} ms, {step.per_assigned(total):.1f} store commands/request"
+        f" — {'held' if step.held else 'did not hold: ' + ('; '.join(step.problems) or 'p99 over the limit or not drained')}"
+    )
 
 
-def table(floor: Floor, runs: dict[int, tuple[Results, dict[str, float]]], scenario: Scenario) -> str:
-    relay, store, relay_loaded, store_loaded = floor
-    floor_latency = relay.p50 + store.p50
-    floor_throughput = min(relay_loaded.per_second, store_loaded.per_second)
+def highest_held(steps: list[Step]) -> float:
+    held = [s.results.rate for s in steps if s.held]
+    return max(held) if held else 0.0
+
+
+def floor_table(floor: tuple[Measure, Measure, Measure, Measure]) -> list[str]:
+    lines = ["| floor | p50 ms | p99 ms | per second |", "|---|---:|---:|---:|"]
+    for measure, how in zip(floor, ("one at a time", "one at a time", "20 in flight", "10 in flight"), strict=True):
+        lines.append(
+            f"| {measure.name}, {how} | {ms(measure.p50)} | {ms(measure.percentile(99))} | {measure.per_second:.0f} |"
+        )
+    return lines
+
+
+def ramp_table(workers: int, steps: list[Step]) -> list[str]:
     lines = [
-        f"Scenario: {scenario.requests} requests at {scenario.rate_per_second}/s across "
-        f"{scenario.portals_per_mode * len(MODES)} portals, {scenario.technicians} technicians "
-        f"(capacity {scenario.capacity}), chats of {scenario.chat_seconds}s.",
+        f"### {workers} dispatch worker(s): highest sustained rate **{highest_held(steps):g}/s**",
         "",
-        "| measure | p50 ms | p95 ms | p99 ms | per second |",
-        "|---|---:|---:|---:|---:|",
+        "| offered /s | requests | assigned /s | p50 ms | p99 ms | store cmds / request: portal · presence · dispatch · chat = total "
+        "| CPU ms / request: portal · presence · dispatch · chat | max RSS MiB: portal · presence · dispatch · chat | invariants |",
+        "|---:|---:|---:|---:|---:|---|---|---|---|",
     ]
-    for measure, how in ((relay, "one at a time"), (store, "one at a time"), (relay_loaded, "20 in flight"), (store_loaded, "10 in flight")):
+    for step in steps:
+        r = step.results
+        commands = [step.per_assigned(step.usage[s].commands) for s in SERVICES]
+        cpu = [step.per_assigned(step.usage[s].cpu_seconds) * 1000 for s in SERVICES]
+        rss = [step.usage[s].rss_bytes / 2**20 for s in SERVICES]
         lines.append(
-            f"| floor: {measure.name}, {how} | {ms(measure.p50)} | {ms(measure.percentile(95))} "
-            f"| {ms(measure.percentile(99))} | {measure.per_second:.0f} |"
+            f"| {r.rate:g} | {len(r.submitted)} | {step.assigned / r.elapsed if r.elapsed else 0:.1f} | {ms(r.p50)} "
+            f"| {ms(r.percentile(99))} | {' · '.join(f'{c:.1f}' for c in commands)} = **{sum(commands):.1f}** "
+            f"| {' · '.join(f'{c:.0f}' for c in cpu)} | {' · '.join(f'{m:.0f}' for m in rss)} "
+            f"| {'OK' if not step.problems else '; '.join(step.problems)} |"
         )
-    for workers, (results, _) in runs.items():
-        for mode in MODES:
-            values = results.latencies(mode)
-            if values:
-                lines.append(
-                    f"| submit→assigned, {mode}, {workers} dispatch worker(s) | {ms(statistics.median(values))} "
-                    f"| {ms(percentile(values, 95))} | {ms(percentile(values, 99))} | |"
-                )
-        throughput = len(results.assigned_at) / results.elapsed if results.elapsed else 0
-        lines.append(f"| assignments sustained, {workers} worker(s) | | | | {throughput:.1f} |")
-    lines += ["", "| ratio to the floor | 1 worker | 2 workers |", "|---|---:|---:|"]
-    ratios = {}
-    for workers, (results, _) in runs.items():
-        all_latencies = [v for m in MODES for v in results.latencies(m)]
-        throughput = len(results.assigned_at) / results.elapsed if results.elapsed else 0
-        ratios[workers] = (
-            statistics.median(all_latencies) / floor_latency if all_latencies else float("nan"),
-            throughput / floor_throughput,
-        )
-    lines.append("| p50 latency ÷ floor p50 (relay + store, one at a time) | " + " | ".join(f"{ratios[w][0]:.1f}×" for w in sorted(ratios)) + " |")
-    lines.append("| throughput ÷ floor throughput (the slower of relay and store, loaded) | " + " | ".join(f"{ratios[w][1]:.3f}" for w in sorted(ratios)) + " |")
-    lines += ["", "| RSS (MiB) | " + " | ".join(f"{w} worker(s)" for w in sorted(runs)) + " |", "|---|" + "---:|" * len(runs)]
-    for name in next(iter(runs.values()))[1]:
-        lines.append(f"| {name} | " + " | ".join(f"{runs[w][1][name]:.0f}" for w in sorted(runs)) + " |")
-    lines += ["", "Invariants:"]
-    for workers, (results, _) in runs.items():
-        problems = invariants(results)
-        lines.append(
-            f"- {workers} worker(s): {len(results.submitted)} submitted, {len(results.assigned_at)} assigned, "
-            f"{len(results.rejected)} rejected ({', '.join(sorted(set(results.rejected.values()))) or 'none'}), "
-            f"{len(results.ended)} chats ended, max concurrent chats per technician "
-            f"{max(results.max_active.values(), default=0)} (capacity {scenario.capacity}): "
-            + ("OK" if not problems else "; ".join(problems))
-        )
-    return "\n".join(lines)
+    return lines
 
 
-def plot(runs: dict[int, tuple[Results, dict[str, float]]], floor_latency: float, path: Path) -> None:
+def command_mix(steps: list[Step]) -> list[str]:
+    """Which commands each service issues per assigned request, at the highest rate that held."""
+    held = [s for s in steps if s.held] or steps[:1]
+    if not held:
+        return []
+    step = held[-1]
+    lines = [f"Store commands per assigned request by command, at {step.results.rate:g}/s:", ""]
+    for name in SERVICES:
+        usage = step.usage[name]
+        mix = ", ".join(f"{command} {step.per_assigned(n):.1f}" for command, n in usage.by_command.items())
+        store_ms = usage.store_seconds / usage.commands * 1000 if usage.commands else float("nan")
+        lines.append(f"- {name}: {mix or 'none'} (store time {store_ms:.1f} ms per command)")
+    return lines
+
+
+def plot(ramps: dict[int, list[Step]], floor_latency: float, p99_limit: float, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(8, 4.5))
-    for workers, (results, _) in runs.items():
-        for mode in MODES:
-            values = sorted(v * 1000 for v in results.latencies(mode))
-            if values:
-                fractions = [(i + 1) / len(values) for i in range(len(values))]
-                axis.plot(values, fractions, label=f"{mode}, {workers} worker(s)", linestyle="-" if workers == 1 else "--")
-    axis.axvline(floor_latency * 1000, color="grey", linestyle=":", label="floor p50 (relay + store)")
-    axis.set_xscale("log")
-    axis.set_xlabel("submit → assigned latency (ms, log scale)")
-    axis.set_ylabel("fraction of requests")
-    axis.set_title("Assistline: submit → assigned latency per mode")
+    for workers, steps in ramps.items():
+        rates = [s.results.rate for s in steps]
+        style = "-" if workers == 1 else "--"
+        axis.plot(rates, [s.results.p50 * 1000 for s in steps], style, marker="o", label=f"p50, {workers} worker(s)")
+        axis.plot(
+            rates,
+            [s.results.percentile(99) * 1000 for s in steps],
+            style,
+            marker="^",
+            label=f"p99, {workers} worker(s)",
+        )
+    axis.axhline(p99_limit * 1000, color="red", linestyle=":", label=f"p99 limit ({p99_limit:g} s)")
+    axis.axhline(floor_latency * 1000, color="grey", linestyle=":", label="floor p50 (relay + store)")
+    axis.set_yscale("log")
+    axis.set_xlabel("offered rate (requests per second)")
+    axis.set_ylabel("submit → assigned (ms, log scale)")
+    axis.set_title("Assistline: latency against offered rate")
     axis.legend(fontsize=8)
     axis.grid(True, alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
 
 
-async def main() -> int:
+async def soak(base: Backends, run_dir: Path, args: argparse.Namespace, scenario: Scenario) -> tuple[str, bool]:
+    system = start_system(base, run_dir, 1, "soak")
+    windows: list[Step] = []
+    try:
+        await system.start()
+        async with LoadSession(system.gateway_url, base.rabbitmq_url, scenario) as session:
+            for start in range(0, args.soak_requests, args.window):
+                count = min(args.window, args.soak_requests - start)
+                windows.append(await measured_step(system, session, args.soak_rate, count, args.p99_limit))
+                print(f"soak {start + count}/{args.soak_requests}: " + step_line(1, windows[-1]), flush=True)
+    finally:
+        system.stop()
+    lines = [
+        f"Soak: {args.soak_requests} requests at {args.soak_rate:g}/s, 1 dispatch worker, chats of "
+        f"{scenario.chat_messages} messages, in windows of {args.window}.",
+        "",
+        "| window | p50 ms | p99 ms | store ms per command | store cmds / request | invariants |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for label, step in (("first", windows[0]), ("last", windows[-1])):
+        commands = sum(u.commands for u in step.usage.values())
+        seconds = sum(u.store_seconds for u in step.usage.values())
+        lines.append(
+            f"| {label} {len(step.results.submitted)} | {ms(step.results.p50)} | {ms(step.results.percentile(99))} "
+            f"| {seconds / commands * 1000 if commands else float('nan'):.2f} | {step.per_assigned(commands):.1f} "
+            f"| {'OK' if not step.problems else '; '.join(step.problems)} |"
+        )
+    safe = not any(safety_problems(w.problems) for w in windows)
+    return "\n".join(lines), safe
+
+
+def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=Scenario.requests)
-    parser.add_argument("--rate", type=float, default=Scenario.rate_per_second)
+    parser.add_argument("--rates", default="1,2,4,6,8,10,12,16,20", help="offered rates to step through (per second)")
+    parser.add_argument("--step-seconds", type=float, default=10.0, help="each step offers about this long")
+    parser.add_argument("--min-requests", type=int, default=10)
+    parser.add_argument("--max-requests", type=int, default=150)
+    parser.add_argument("--p99-limit", type=float, default=2.0, help="seconds, submit→assigned")
+    parser.add_argument("--workers", default="1,2")
     parser.add_argument("--technicians", type=int, default=Scenario.technicians)
+    parser.add_argument("--capacity", type=int, default=Scenario.capacity)
+    parser.add_argument("--soak", action="store_true", help="run the soak instead of the ramp")
+    parser.add_argument("--soak-requests", type=int, default=10_000)
+    parser.add_argument("--soak-rate", type=float, default=2.0)
+    parser.add_argument("--window", type=int, default=1_000)
+    parser.add_argument("--chat-messages", type=int, default=Scenario.chat_messages)
     args = parser.parse_args()
-    scenario = Scenario(requests=args.requests, rate_per_second=args.rate, technicians=args.technicians)
+    args.rates = [float(rate) for rate in args.rates.split(",")]
+    args.workers = [int(workers) for workers in args.workers.split(",")]
+    return args
+
+
+async def main() -> int:
+    args = parse()
+    scenario = Scenario(technicians=args.technicians, capacity=args.capacity, chat_messages=args.chat_messages)
     RESULTS.mkdir(exist_ok=True)
     run_id = "bench" + uuid.uuid4().hex[:6]
     with tempfile.TemporaryDirectory() as tmp, backends(run_id, Path(tmp)) as (rabbit, mongo, embedded):
         base = Backends(run_id, rabbit, mongo, embedded)
+        if args.soak:
+            report, safe = await soak(base, Path(tmp), args, scenario)
+            print(report)
+            (RESULTS / "soak.md").write_text(report + "\n")
+            return 0 if safe else 1
         floor = (
             await relay_floor(rabbit, 200, 1),
             await store_floor(mongo, 100, 1),
             await relay_floor(rabbit, 500, 20),
             await store_floor(mongo, 200, 10),
         )
-        runs = {}
-        for workers in (1, 2):
-            runs[workers] = await measure_system(base, Path(tmp), workers, scenario)
-    report = table(floor, runs, scenario)
-    print(report)
+        ramps = {workers: await ramp(base, Path(tmp), workers, args, scenario) for workers in args.workers}
+    floor_latency = floor[0].p50 + floor[1].p50
+    lines = [
+        f"Ramp: steps of about {args.step_seconds:g} s ({args.min_requests}–{args.max_requests} requests) at "
+        f"{', '.join(f'{r:g}' for r in args.rates)} requests/s until p99 submit→assigned passes "
+        f"{args.p99_limit:g} s or a submission fails; {scenario.portals_per_mode * 3} portals (Web, Queue, Phone), "
+        f"{scenario.technicians} technicians (capacity {scenario.capacity}), chats of {scenario.chat_messages} messages.",
+        "",
+        "| highest sustained rate | " + " | ".join(f"{w} worker(s)" for w in ramps) + " |",
+        "|---|" + "---:|" * len(ramps),
+        "| requests/s with p99 ≤ limit, invariants OK | "
+        + " | ".join(f"{highest_held(s):g}" for s in ramps.values())
+        + " |",
+        "",
+        f"Floor p50 (relay + store, one at a time): {ms(floor_latency)} ms.",
+        "",
+        *floor_table(floor),
+    ]
+    for workers, steps in ramps.items():
+        lines += ["", *ramp_table(workers, steps), "", *command_mix(steps)]
+    report = "\n".join(lines)
+    print("\n" + report)
     (RESULTS / "latest.md").write_text(report + "\n")
-    plot(runs, floor[0].p50 + floor[1].p50, RESULTS / "latency.png")
+    plot(ramps, floor_latency, args.p99_limit, RESULTS / "latency.png")
     print(f"\nwritten: {RESULTS / 'latest.md'}, {RESULTS / 'latency.png'}")
-    return 1 if any(invariants(results) for results, _ in runs.values()) else 0
+    return 1 if any(safety_problems(s.problems) for steps in ramps.values() for s in steps) else 0
 
 
 if __name__ == "__main__":

@@ -13,6 +13,11 @@ export RABBITMQ_URL
 export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://localhost:$GATEWAY_PORT}"
 export PRESENCE_URL="http://127.0.0.1:8102"
 export SMTP_HOST=127.0.0.1 SMTP_PORT="${SMTP_PORT:-1025}"
+# honcho pipes each process's output (no terminal): ask for console lines, not JSON, so the
+# one interleaved stream reads as "time portal.1 | 12:00:01 [info] event consumed  outcome=ack ...".
+export LOG_JSON="${LOG_JSON:-false}"
+# A laptop run signs tokens with the development JWT secret, which services only accept here.
+export ASSISTLINE_DEV_MODE=1
 
 uv run --no-sync python deploy/local/gateway.py --run-dir "$VAR/gateway" --port "$GATEWAY_PORT" \
   --portal 127.0.0.1:8101 --presence 127.0.0.1:8102 --dispatch 127.0.0.1:8103 --chat 127.0.0.1:8104 >/dev/null

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# `make test`: every tier — unit, integration (real RabbitMQ + MongoDB-wire) and end-to-end
-# through the gateway — in one pytest run. Extra arguments go to pytest.
+# `make test`: lint, then every tier — unit, integration (real RabbitMQ + MongoDB-wire) and
+# end-to-end through the gateway, browser included — in one pytest run. Extra arguments go
+# to pytest. What it may install is announced before it happens (ensure-system-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/lint.sh
+echo "==> system dependencies: RabbitMQ running, nginx (gateway) and chromium (browser tests) installed"
 source scripts/ensure-system-deps.sh
 ensure_rabbitmq
 ensure_nginx

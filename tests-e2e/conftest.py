@@ -14,9 +14,7 @@ async def system(real_backends, tmp_path_factory):
     # service suites' instances for the same queues, whatever order the tests run in.
     with isolated_vhost(real_backends.rabbitmq_url, f"assistline-e2e-{real_backends.run_id}") as url:
         backends = replace(real_backends, rabbitmq_url=url, run_id=f"{real_backends.run_id}e2e")
-        system = System(
-            backends, tmp_path_factory.mktemp("system"), env={"SEED_DEMO": "true", "LOG_LEVEL": "WARNING"}
-        )
+        system = System(backends, tmp_path_factory.mktemp("system"), env={"SEED_DEMO": "true", "LOG_LEVEL": "WARNING"})
         try:
             await system.start()
             yield system

@@ -10,8 +10,10 @@ import uuid
 import pytest
 
 from contracts import Envelope, RequestAssigned
-from testkit.actors import ChatSocket, Customer, HelpCenter, Staff, eventually
+from testkit.actors import ChatSocket, Customer, HelpCenter, Staff
 from testkit.amqp import AmqpTap
+from testkit.http import bearer
+from testkit.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -47,9 +49,7 @@ async def new_portal(admin: Staff, mode: str, portal_type: str, *, staff: list[S
     listing = {t["technician_id"]: t for t in (await admin.http.get("/api/portal/technicians")).json()}
     for technician in staff:
         companies = sorted({*listing[technician.id]["company_ids"], company_id})
-        response = await admin.http.patch(
-            f"/api/portal/technicians/{technician.id}", json={"company_ids": companies}
-        )
+        response = await admin.http.patch(f"/api/portal/technicians/{technician.id}", json={"company_ids": companies})
         assert response.status_code == 200, response.text
     return subdomain, company_id
 
@@ -70,9 +70,7 @@ async def chat_to_the_end(system, customer: Customer, technician: Staff) -> None
     )
     assert ended.status_code == 200, ended.text
     await customer.wait_status("ended")
-    transcript = await customer.http.get(
-        f"/api/chat/sessions/{session_id}/transcript", headers={"Authorization": f"Bearer {customer.token}"}
-    )
+    transcript = await customer.http.get(f"/api/chat/sessions/{session_id}/transcript", headers=bearer(customer.token))
     assert transcript.status_code == 200
     assert "Try holding the power button for ten seconds" in transcript.text
 
@@ -84,9 +82,11 @@ async def test_web_smartbox_broadcast_first_accept_wins(system, admin, technicia
     customer = Customer(system.gateway_url, subdomain)
     assert (await customer.view())["view"] == "no_technician"
 
-    async with HelpCenter(ana) as ana_desk, HelpCenter(ben) as ben_desk, AmqpTap(
-        system.backends.rabbitmq_url, "request.assigned.*"
-    ) as external:
+    async with (
+        HelpCenter(ana) as ana_desk,
+        HelpCenter(ben) as ben_desk,
+        AmqpTap(system.backends.rabbitmq_url, "request.assigned.*") as external,
+    ):
         await ana_desk.set_status("available")
         await ben_desk.set_status("available")
         await eventually(lambda: _view_is(customer, "form"))
@@ -100,9 +100,7 @@ async def test_web_smartbox_broadcast_first_accept_wins(system, admin, technicia
         assert first.status_code == 200, first.text
         assert second.status_code == 409
         assert second.json()["error"]
-        await ben_desk.wait_for(
-            lambda f: f["type"] == "alert_withdrawn" and f["request_id"] == customer.request_id
-        )
+        await ben_desk.wait_for(lambda f: f["type"] == "alert_withdrawn" and f["request_id"] == customer.request_id)
 
         assigned = await external.wait_for(lambda m: m["data"]["request_id"] == customer.request_id)
         event = Envelope[RequestAssigned].model_validate(assigned)

@@ -39,9 +39,7 @@ def render(run_dir: Path, port: int, upstreams: dict[str, list[str]]) -> Path:
         "MIME_TYPES": MIME_TYPES,
         **{f"{name.upper()}_SVC_SERVERS": servers(addrs) for name, addrs in upstreams.items()},
     }
-    (run_dir / "assistline.conf").write_text(
-        substitute((TEMPLATES / "assistline.conf.template").read_text(), values)
-    )
+    (run_dir / "assistline.conf").write_text(substitute((TEMPLATES / "assistline.conf.template").read_text(), values))
     main_conf = run_dir / "nginx.conf"
     main_conf.write_text(substitute((TEMPLATES / "nginx.local.conf.template").read_text(), values))
     return main_conf

@@ -1,4 +1,5 @@
-"""Fixtures of the fault suite: a private system per module, and the printed counts.
+"""Fixtures of the fault suite: a private system per module, and the printed counts
+(the harness itself is `testkit.faults`).
 
 Fault tests kill and restart processes, drop broker connections and restart the store,
 so each module gets a system of its own: its own RabbitMQ vhost (nothing it does reaches
@@ -18,8 +19,6 @@ import pytest
 
 from testkit.backends import EmbeddedMongo, isolated_vhost
 from testkit.system import System
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 SUMMARY: list[str] = []
 

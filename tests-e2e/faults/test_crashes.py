@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from faultsupport import (
+from testkit.actors import ChatSocket, Customer
+from testkit.faults import (
     Customers,
     DurableTap,
     Ledger,
@@ -17,7 +18,7 @@ from faultsupport import (
     provision,
     settle,
 )
-from testkit.actors import ChatSocket, Customer
+from testkit.http import bearer
 
 pytestmark = pytest.mark.e2e
 
@@ -62,8 +63,9 @@ async def test_dispatch_worker_killed_mid_load(fault_system, report):
                 await asyncio.sleep(1.5)
                 worker.start()
             await load
-            verdict = await settle("dispatch worker kill -9 (each of the two in turn)", system, tenant, ledger,
-                                   customers, started)
+            verdict = await settle(
+                "dispatch worker kill -9 (each of the two in turn)", system, tenant, ledger, customers, started
+            )
             unpublished = sorted(set(orphans) - tap.seen)
             verdict.extra = (
                 f"{len(orphans)} events left staged by a killed worker "
@@ -82,7 +84,7 @@ async def test_chat_svc_killed_mid_chat(fault_system, report):
     system = fault_system
     gateway = system.gateway_url
     tenant = await provision(gateway, uuid.uuid4().hex[:8], modes={"queue": 1}, technicians=1, capacity=1)
-    subdomain, _ = tenant.portals["queue"][0]
+    subdomain, _ = tenant.portals_of_mode("queue")[0]
     technician = Technician(gateway, tenant.logins[0], chat_seconds=0)
     first, second = Customer(gateway, subdomain), Customer(gateway, subdomain)
     try:
@@ -90,11 +92,14 @@ async def test_chat_svc_killed_mid_chat(fault_system, report):
         assert (await first.submit()).status_code == 201
         session_id = (await first.wait_status("chat_open", timeout=30))["session_id"]
         before = ["My screen stays black", "Did you try restarting?", "Yes, twice"]
-        async with ChatSocket(gateway, session_id, first.token) as customer_chat, ChatSocket(
-            gateway, session_id, technician.token
-        ) as technician_chat:
+        async with (
+            ChatSocket(gateway, session_id, first.token) as customer_chat,
+            ChatSocket(gateway, session_id, technician.token) as technician_chat,
+        ):
             for index, text in enumerate(before):
-                speaker, listener = (customer_chat, technician_chat) if index % 2 == 0 else (technician_chat, customer_chat)
+                speaker, listener = (
+                    (customer_chat, technician_chat) if index % 2 == 0 else (technician_chat, customer_chat)
+                )
                 await speaker.say(text)
                 await listener.wait_for(lambda f, text=text: f.get("text") == text)
 
@@ -104,9 +109,10 @@ async def test_chat_svc_killed_mid_chat(fault_system, report):
             await all_ready(system)
 
         # Both sides come back: the session still exists and replays what was said before.
-        async with ChatSocket(gateway, session_id, first.token) as customer_chat, ChatSocket(
-            gateway, session_id, technician.token
-        ) as technician_chat:
+        async with (
+            ChatSocket(gateway, session_id, first.token) as customer_chat,
+            ChatSocket(gateway, session_id, technician.token) as technician_chat,
+        ):
             await customer_chat.wait_for(lambda f: f.get("text") == before[-1])
             await technician_chat.wait_for(lambda f: f.get("text") == before[-1])
             replayed = [t for t in before if t in customer_chat.texts() and t in technician_chat.texts()]
@@ -116,15 +122,15 @@ async def test_chat_svc_killed_mid_chat(fault_system, report):
         ended = await technician.http.post(f"/api/chat/sessions/{session_id}/end", json={"outcome": "resolved"})
         assert ended.status_code == 200, ended.text
         await first.wait_status("ended", timeout=30)
-        transcript = await first.http.get(
-            f"/api/chat/sessions/{session_id}/transcript", headers={"Authorization": f"Bearer {first.token}"}
-        )
+        transcript = await first.http.get(f"/api/chat/sessions/{session_id}/transcript", headers=bearer(first.token))
         # The capacity-1 technician is free again: the next customer gets them.
         assert (await second.submit()).status_code == 201
         status = await second.wait_status("chat_open", timeout=30)
         assert status["technician"]["technician_id"] == technician.id
         next_session = status["session_id"]
-        assert (await technician.http.post(f"/api/chat/sessions/{next_session}/end", json={"outcome": "resolved"})).status_code == 200
+        assert (
+            await technician.http.post(f"/api/chat/sessions/{next_session}/end", json={"outcome": "resolved"})
+        ).status_code == 200
         await second.wait_status("ended", timeout=30)
     finally:
         await technician.close()

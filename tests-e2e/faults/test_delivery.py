@@ -11,24 +11,23 @@ import aio_pika
 import pytest
 
 from contracts import payload_type
-from faultsupport import (
+from testkit.actors import Customer
+from testkit.amqp import publish_raw
+from testkit.faults import (
     Customers,
     DurableTap,
     Ledger,
     Technician,
     Workforce,
     broker_queues,
+    consumed,
     dispatch_db,
     provision,
     settle,
 )
-from testkit.actors import Customer, eventually
-from testkit.amqp import publish_raw
+from testkit.waiting import eventually
 
 pytestmark = pytest.mark.e2e
-
-QUIET = 4.0
-"""How long we watch for a reaction that must not come."""
 
 
 async def event_on(tap: DurableTap, event_type: str, timeout: float = 30.0, **data: Any) -> dict[str, Any]:
@@ -70,7 +69,9 @@ async def slots(system, technician_id: str) -> list[str]:
 
 
 async def end_chat(technician: Technician, customer: Customer) -> None:
-    response = await technician.http.post(f"/api/chat/sessions/cht_{customer.request_id}/end", json={"outcome": "resolved"})
+    response = await technician.http.post(
+        f"/api/chat/sessions/cht_{customer.request_id}/end", json={"outcome": "resolved"}
+    )
     assert response.status_code == 200, response.text
 
 
@@ -78,7 +79,7 @@ async def test_duplicate_and_out_of_order_events_change_nothing(fault_system, re
     system = fault_system
     gateway, url = system.gateway_url, system.backends.rabbitmq_url
     tenant = await provision(gateway, uuid.uuid4().hex[:8], modes={"queue": 1}, technicians=1, capacity=1)
-    subdomain, _ = tenant.portals["queue"][0]
+    subdomain, _ = tenant.portals_of_mode("queue")[0]
     ledger = Ledger(capacity=1)
     technician = Technician(gateway, tenant.logins[0], chat_seconds=0)
     customers = {name: Customer(gateway, subdomain) for name in "abcd"}
@@ -94,7 +95,7 @@ async def test_duplicate_and_out_of_order_events_change_nothing(fault_system, re
             for event_type in ("RequestSubmitted", "RequestAssigned"):
                 await twice(tap, tap.of_type(event_type, request_id=a.request_id)[0])
                 replayed += 2
-            await asyncio.sleep(QUIET)
+            await consumed(url)  # the replays were handled: now nothing may have changed
             assert len(tap.of_type("RequestAssigned", request_id=a.request_id)) == 1
             assert len(tap.of_type("ChatSessionStarted", request_id=a.request_id)) == 1
 
@@ -107,7 +108,7 @@ async def test_duplicate_and_out_of_order_events_change_nothing(fault_system, re
             await event_on(tap, "RequestQueued", request_id=c.request_id)
             await twice(tap, ended_a)
             replayed += 2
-            await asyncio.sleep(QUIET)
+            await consumed(url)  # the replays were handled: now nothing may have changed
             assert tap.of_type("RequestAssigned", request_id=c.request_id) == [], "a stale end freed B's slot"
             assert await slots(system, technician.id) == [b.request_id]
             assert (await c.status())["status"] == "queued"
@@ -118,7 +119,7 @@ async def test_duplicate_and_out_of_order_events_change_nothing(fault_system, re
             for event_type in ("ChatSessionStarted", "RequestAssigned"):
                 await twice(tap, tap.of_type(event_type, request_id=b.request_id)[0])
                 replayed += 2
-            await asyncio.sleep(QUIET)
+            await consumed(url)  # the replays were handled: now nothing may have changed
             assert (await b.status())["status"] == "ended"
             assert len(tap.of_type("ChatSessionStarted", request_id=b.request_id)) == 1
             assert await slots(system, technician.id) == [c.request_id]
@@ -131,15 +132,16 @@ async def test_duplicate_and_out_of_order_events_change_nothing(fault_system, re
             await technician.set_status("unavailable")
             unavailable = await event_on(tap, "TechnicianUnavailable", technician_id=technician.id)
             older = [
-                m for m in tap.of_type("TechnicianAvailable", technician_id=technician.id)
+                m
+                for m in tap.of_type("TechnicianAvailable", technician_id=technician.id)
                 if m["data"]["sequence"] < unavailable["data"]["sequence"]
             ]
             await twice(tap, older[-1])
             replayed += 2
-            await asyncio.sleep(1)
+            await consumed(url)
             await d.submit()
             await event_on(tap, "RequestQueued", request_id=d.request_id)
-            await asyncio.sleep(QUIET)
+            await consumed(url)  # the replays were handled: now nothing may have changed
             assert tap.of_type("RequestAssigned", request_id=d.request_id) == [], "a stale 'available' was applied"
             await technician.set_status("available")
             await event_on(tap, "ChatSessionStarted", request_id=d.request_id)
@@ -184,6 +186,7 @@ POISON = {
     ).encode(),
 }
 
+
 async def _drained(url: str, queues: list[str], timeout: float = 30.0) -> dict[str, int]:
     """Service queues still holding ready messages after `timeout` (the broker's counts lag a little)."""
     deadline = time.monotonic() + timeout
@@ -227,9 +230,7 @@ async def test_poison_messages_on_every_consumed_key_are_dead_lettered(fault_sys
     customers = Customers(system.gateway_url, tenant, ["queue"])
     workforce = Workforce(system.gateway_url, tenant, ledger)
     prefix = f"poison-{uuid.uuid4().hex[:6]}"
-    expected = {
-        (queue, f"{prefix}-{SERVICE_QUEUE.match(queue)['key']}-{kind}") for queue in queues for kind in POISON
-    }
+    expected = {(queue, f"{prefix}-{SERVICE_QUEUE.match(queue)['key']}-{kind}") for queue in queues for kind in POISON}
     found: set[tuple[str, str]] = set()
     try:
         async with DurableTap(url, "request.*.*", "chat.*.*", on_event=ledger.on_event):

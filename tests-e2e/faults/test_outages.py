@@ -11,7 +11,7 @@ import uuid
 import httpx
 import pytest
 
-from faultsupport import (
+from testkit.faults import (
     Customers,
     DurableTap,
     Ledger,
@@ -42,7 +42,12 @@ async def test_broker_connections_dropped_during_queue_load(fault_system, report
                 dropped.append(await asyncio.to_thread(drop_broker_connections, url, "faults: broker outage"))
             await load
             verdict = await settle(
-                "broker outage (connections dropped twice)", system, tenant, ledger, customers, started,
+                "broker outage (connections dropped twice)",
+                system,
+                tenant,
+                ledger,
+                customers,
+                started,
                 extra=f"AMQP connections dropped: {' then '.join(map(str, dropped))}, all services ready again",
             )
     finally:
@@ -76,7 +81,12 @@ async def test_mongodb_wire_server_restarted_mid_flow(fault_system, report):
             await asyncio.to_thread(mongo.start)
             await load
             verdict = await settle(
-                "MongoDB-wire server stopped 3s and restarted", system, tenant, ledger, customers, started,
+                "MongoDB-wire server stopped 3s and restarted",
+                system,
+                tenant,
+                ledger,
+                customers,
+                started,
                 extra=f"{before} accepted before the restart; portal /ready while down: {down.status_code}",
             )
     finally:

@@ -39,7 +39,9 @@ def forged_tokens(victim) -> dict[str, str]:
         algorithm="none",
     )
     return {
-        "wrong secret": make_token(Role.ADMIN, subject="adm_x", account_id=victim.account_id, secret="not-the-secret" * 3),
+        "wrong secret": make_token(
+            Role.ADMIN, subject="adm_x", account_id=victim.account_id, secret="not-the-secret" * 3
+        ),
         "expired": issue_token(admin, DEV_SECRET, timedelta(seconds=-5)),
         "unsigned (alg none)": unsigned,
         "garbage": "not.a.jwt",
@@ -89,7 +91,12 @@ async def test_another_accounts_admin_sees_and_changes_nothing(system, victim, r
         assert_error(granted, 422, "unknown_company")
         stolen = await http.post(
             "/api/portal/portals",
-            json={"company_id": victim.companies["guess"], "subdomain": "stolen-portal", "mode": "web", "portal_type": "smart_box"},
+            json={
+                "company_id": victim.companies["guess"],
+                "subdomain": "stolen-portal",
+                "mode": "web",
+                "portal_type": "smart_box",
+            },
             headers=headers,
         )
         assert 400 <= stolen.status_code < 500 and stolen.status_code != 401, stolen.text
@@ -101,9 +108,11 @@ async def test_another_accounts_admin_sees_and_changes_nothing(system, victim, r
             response = await http.get(listing, headers=headers)
             assert response.status_code == 200, response.text
             theirs = {item[key] for item in response.json()}
-            mine = set(victim.companies.values()) | {t["technician_id"] for t in victim.technicians.values()} | {
-                p["portal_id"] for p in victim.portals.values()
-            }
+            mine = (
+                set(victim.companies.values())
+                | {t["technician_id"] for t in victim.technicians.values()}
+                | {p["portal_id"] for p in victim.portals.values()}
+            )
             assert not theirs & mine, listing
         snapshot = await http.get("/api/presence/snapshot", headers=headers)
         assert snapshot.status_code == 200, snapshot.text
@@ -111,7 +120,10 @@ async def test_another_accounts_admin_sees_and_changes_nothing(system, victim, r
         sessions = await http.get("/api/chat/sessions", headers=headers)
         assert sessions.status_code == 200, sessions.text
         assert all(s["account_id"] == rival.account_id for s in sessions.json()["sessions"])
-        for path in (f"/api/chat/sessions/{victim_chat.session_id}", f"/api/chat/sessions/{victim_chat.session_id}/transcript"):
+        for path in (
+            f"/api/chat/sessions/{victim_chat.session_id}",
+            f"/api/chat/sessions/{victim_chat.session_id}/transcript",
+        ):
             assert_error(await http.get(path, headers=headers), 403)
         # The victim's portal is untouched.
         mine = await http.get(f"/api/portal/portals/{portal}", headers=bearer(victim.admin_token))
@@ -137,7 +149,9 @@ async def test_a_technician_without_access_to_the_company_is_refused(intruder, s
             assert_error(await http.get(path, headers=headers), 403)
         ended = await http.post(f"/api/chat/sessions/{session}/end", json={"outcome": "resolved"}, headers=headers)
         assert_error(ended, 403)
-        filtered = await http.get("/api/chat/sessions", params={"company_id": victim.companies["phone"]}, headers=headers)
+        filtered = await http.get(
+            "/api/chat/sessions", params={"company_id": victim.companies["phone"]}, headers=headers
+        )
         assert_error(filtered, 403)
         everything = await http.get("/api/chat/sessions", headers=headers)
         assert everything.status_code == 200
@@ -152,13 +166,17 @@ async def test_a_technician_without_access_to_the_company_is_refused(intruder, s
         assert_error(await http.delete(f"/api/dispatch/codes/{issued.json()['code_id']}", headers=headers), 404)
         codes = await http.get("/api/dispatch/codes", headers=headers)
         assert all(c["code_id"] != issued.json()["code_id"] for c in codes.json()["codes"])
-        await http.delete(f"/api/dispatch/codes/{issued.json()['code_id']}", headers=bearer(victim.technicians["owner"]["token"]))
+        await http.delete(
+            f"/api/dispatch/codes/{issued.json()['code_id']}", headers=bearer(victim.technicians["owner"]["token"])
+        )
 
 
 async def test_a_customer_token_is_good_for_its_own_request_only(system, victim, victim_chat, victim_request):
     other = bearer(victim_request["token"])
     async with client(system) as http:
-        assert_error(await http.get(f"/api/portal/requests/{victim_chat.request_id}", headers=other), 403, "wrong_request")
+        assert_error(
+            await http.get(f"/api/portal/requests/{victim_chat.request_id}", headers=other), 403, "wrong_request"
+        )
         assert_error(await http.post(f"/api/portal/requests/{victim_chat.request_id}/cancel", headers=other), 403)
         for path in (
             f"/api/chat/sessions/{victim_chat.session_id}",
@@ -166,8 +184,12 @@ async def test_a_customer_token_is_good_for_its_own_request_only(system, victim,
         ):
             assert_error(await http.get(path, headers=other), 403)
         # Their own request still answers, and the victim's chat is still open.
-        assert (await http.get(f"/api/portal/requests/{victim_request['request_id']}", headers=other)).status_code == 200
-        status = await http.get(f"/api/portal/requests/{victim_chat.request_id}", headers=bearer(victim_chat.customer_token))
+        assert (
+            await http.get(f"/api/portal/requests/{victim_request['request_id']}", headers=other)
+        ).status_code == 200
+        status = await http.get(
+            f"/api/portal/requests/{victim_chat.request_id}", headers=bearer(victim_chat.customer_token)
+        )
         assert status.json()["status"] == "chat_open"
 
 
@@ -201,7 +223,9 @@ def intruders(victim, rival, victim_chat, victim_request) -> dict[str, str | Non
         "technician of another account": rival.technicians["rival"]["token"],
         # The victim's technician id, in a token naming another account.
         "technician id under another account": make_token(
-            Role.TECHNICIAN, subject=owner["technician_id"], account_id=rival.account_id,
+            Role.TECHNICIAN,
+            subject=owner["technician_id"],
+            account_id=rival.account_id,
             company_ids=owner["company_ids"],
         ),
     }
@@ -213,7 +237,9 @@ async def test_chat_socket_refuses_intruders_with_1008(system, victim, rival, vi
         assert await close_code(ws_url(system, path, token)) == 1008, name
 
 
-async def test_presence_socket_refuses_everyone_but_a_known_technician_with_1008(system, victim, rival, victim_chat, victim_request):
+async def test_presence_socket_refuses_everyone_but_a_known_technician_with_1008(
+    system, victim, rival, victim_chat, victim_request
+):
     refused = {
         **intruders(victim, rival, victim_chat, victim_request),
         "customer of the chat": victim_chat.customer_token,

@@ -89,7 +89,10 @@ def fuzz_tokens(fuzz_tenant) -> dict[str, dict[str, str]]:
         SERVICE: make_token(Role.SERVICE, subject="security-suite", account_id="*"),
     }
     return {
-        service: {**common, CUSTOMER: fuzz_tenant.chat.customer_token if service == "chat" else fuzz_tenant.queued["token"]}
+        service: {
+            **common,
+            CUSTOMER: fuzz_tenant.chat.customer_token if service == "chat" else fuzz_tenant.queued["token"],
+        }
         for service in ("portal", "presence", "dispatch", "chat")
     }
 
@@ -101,11 +104,13 @@ def check_response(response: schemathesis.Response, role: str | None, operation:
     if 400 <= response.status_code < 500:
         try:
             body = response.json()
-        except ValueError:
-            raise AssertionError(f"{where} -> {response.status_code} without a JSON body: {response.text[:300]}")
-        assert isinstance(body, dict) and isinstance(body.get("error"), str) and isinstance(
-            body.get("message"), str
-        ), f"{where} -> {response.status_code} {body}"
+        except ValueError as error:
+            raise AssertionError(
+                f"{where} -> {response.status_code} without a JSON body: {response.text[:300]}"
+            ) from error
+        assert isinstance(body, dict) and isinstance(body.get("error"), str) and isinstance(body.get("message"), str), (
+            f"{where} -> {response.status_code} {body}"
+        )
     if role is not None and OPERATIONS[operation]:
         assert response.status_code != 401, f"{where}: a valid {role} token was refused: {response.text}"
 

@@ -8,6 +8,8 @@ import pytest
 import websockets
 from secsupport import bearer, client, create_tenant, open_phone_chat
 
+from servicekit.auth import websocket_subprotocols
+
 pytestmark = pytest.mark.e2e
 
 PAYLOAD = """<script>alert("xss")</script><img src=x onerror='alert(1)'>"><svg onload=alert(2)>"""
@@ -44,8 +46,10 @@ async def test_portal_pages_escape_names_and_paths(system):
 
 async def test_form_and_chat_text_are_kept_verbatim_as_text(system, victim):
     chat = await open_phone_chat(system, victim, "phone", "owner", customer_name=PAYLOAD[:100], description=PAYLOAD)
-    url = system.gateway_url.replace("http://", "ws://") + f"/api/chat/ws/{chat.session_id}?token={chat.customer_token}"
-    async with websockets.connect(url, open_timeout=15) as socket:
+    url = system.gateway_url.replace("http://", "ws://") + f"/api/chat/ws/{chat.session_id}"
+    # The token travels as a subprotocol, as the web UI sends it; never in the URL.
+    subprotocols = websocket_subprotocols(chat.customer_token)
+    async with websockets.connect(url, subprotocols=subprotocols, open_timeout=15) as socket:  # type: ignore[arg-type]
         await socket.send(json.dumps({"type": "message", "text": PAYLOAD, "client_id": "xss-1"}))
         while True:
             frame = json.loads(await socket.recv())

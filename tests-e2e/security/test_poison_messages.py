@@ -80,7 +80,7 @@ async def test_malformed_messages_are_dead_lettered_and_valid_events_still_flow(
     keys = await consumed_keys(system)
     assert all(keys.values()), keys
     expected: dict[str, dict[str, str]] = {service: {} for service in SERVICES}
-    for service, routes in keys.items():
+    for routes in keys.values():
         for routing_key, event_type in routes.items():
             for kind, body in poison(routing_key, event_type).items():
                 message_id = f"poison-{uuid.uuid4()}"

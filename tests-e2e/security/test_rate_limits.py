@@ -6,7 +6,7 @@ import time
 
 import pytest
 from dispatch_svc.config import Settings as DispatchSettings
-from dispatch_svc.domain.rules import TOO_MANY_WRONG_CODES
+from dispatch_svc.domain.codes import TOO_MANY_WRONG_CODES
 from portal_svc.config import Settings as PortalSettings
 from secsupport import (
     PASSWORD,

@@ -1,6 +1,6 @@
 /* Admin console: companies, technicians and their company access, portals and their code. */
 
-import { api, fieldErrors, signInStaff, staffSession } from "../assets/api.js";
+import { StaffAuth, fieldErrors, signInStaff, staffSession } from "../assets/api.js";
 import { $, announce, copyText, h, replace } from "../assets/dom.js";
 
 const STORE = "assistline:admin";
@@ -25,8 +25,14 @@ function toast(text, kind = "") {
   setTimeout(() => item.remove(), 6000);
 }
 
+/* The signed-in admin's tokens, refreshed silently; a refused refresh signs them out. */
+const auth = new StaffAuth(STORE, {
+  onSignedOut: (message) => signOut(message),
+  onRefreshed: (me) => { state.me = me; },
+});
+
 function authed(path, options = {}) {
-  return api(`/api/portal${path}`, { ...options, token: state.me.token }).catch((error) => {
+  return auth.call(`/api/portal${path}`, options).catch((error) => {
     if (error.status === 401) signOut("Your session expired; please sign in again.");
     throw error;
   });
@@ -82,7 +88,7 @@ async function signIn(event) {
 }
 
 function signOut(message) {
-  staffSession.clear(STORE);
+  auth.end();
   state.me = null;
   $("#app").hidden = true;
   $("#tools").hidden = true;
@@ -372,6 +378,7 @@ function setupTechnicianForm() {
 let renderTechnicianForm = null;
 
 async function start(me) {
+  auth.begin(me);
   state.me = me;
   $("#signin").hidden = true;
   $("#app").hidden = false;

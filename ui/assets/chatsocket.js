@@ -1,7 +1,11 @@
 /* One chat session's socket, shared by the help center and the customer portal.
-   Reconnects and resumes after the last message seen; messages are deduplicated by id. */
+   Reconnects and resumes after the last message seen; messages are deduplicated by id.
+   The token is a string or a function giving the current one (staff tokens are refreshed). */
 
-import { wsUrl } from "./api.js";
+import { socketProtocols, wsUrl } from "./api.js";
+
+const POLICY_VIOLATION = 1008;
+const ACCESS_REVOKED = 4403;
 
 export function clientId() {
   if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -19,12 +23,21 @@ export class ChatSocket {
     this.closed = false;
     this.ended = false;
     this.socket = null;
+    this.renewed = false;
+  }
+
+  currentToken() {
+    return typeof this.token === "function" ? this.token() : this.token;
   }
 
   open() {
-    const socket = new WebSocket(wsUrl(this.path, { token: this.token, after: this.lastId }));
+    const socket = new WebSocket(wsUrl(this.path, { after: this.lastId }), socketProtocols(this.currentToken()));
     this.socket = socket;
-    socket.addEventListener("open", () => { this.retry = 0; this.handlers.onConnection?.("connected"); });
+    socket.addEventListener("open", () => {
+      this.retry = 0;
+      this.renewed = false;
+      this.handlers.onConnection?.("connected");
+    });
     socket.addEventListener("message", (event) => {
       let frame;
       try { frame = JSON.parse(event.data); } catch { return; }
@@ -45,7 +58,20 @@ export class ChatSocket {
     socket.addEventListener("close", (event) => {
       if (socket !== this.socket || this.closed) return;
       if (this.ended) { this.handlers.onClosed?.(event); return; }
-      if (event.code === 1008) { this.handlers.onRefused?.(event.reason); return; }
+      if (event.code === ACCESS_REVOKED) { this.handlers.onRefused?.(event.reason); return; }
+      if (event.code === POLICY_VIOLATION) {
+        // Maybe only the token ran out (a laptop asleep): renew it once, then believe the refusal.
+        if (this.handlers.renew && !this.renewed) {
+          this.renewed = true;
+          this.handlers.renew().then((ok) => {
+            if (this.closed) return;
+            if (ok) this.open(); else this.handlers.onRefused?.(event.reason);
+          });
+          return;
+        }
+        this.handlers.onRefused?.(event.reason);
+        return;
+      }
       this.handlers.onConnection?.("reconnecting");
       const delay = Math.min(8000, 500 * 2 ** this.retry++);
       setTimeout(() => { if (!this.closed) this.open(); }, delay);

@@ -1,6 +1,5 @@
 /* A chat panel in the help center: messages, composer, typing, end of session. */
 
-import { api } from "../assets/api.js";
 import { ChatSocket } from "../assets/chatsocket.js";
 import { announce, formatTime, h, replace } from "../assets/dom.js";
 
@@ -20,6 +19,7 @@ export class ChatPanel {
     this.lastTyping = 0;
     this.build();
     this.socket = new ChatSocket(`/api/chat/ws/${encodeURIComponent(this.id)}`, ctx.token, {
+      renew: ctx.renew,
       onMessage: (m) => this.addMessage(m),
       onSession: (s) => this.onSession(s),
       onTyping: (t) => this.showTyping(t),
@@ -72,8 +72,8 @@ export class ChatPanel {
         const outcome = form.querySelector(`input[name="outcome-${this.id}"]:checked`).value;
         formError.textContent = "";
         try {
-          const ended = await api(`/api/chat/sessions/${encodeURIComponent(this.id)}/end`, {
-            method: "POST", token: this.ctx.token, body: { outcome, notes: notes.value },
+          const ended = await this.ctx.authed(`/api/chat/sessions/${encodeURIComponent(this.id)}/end`, {
+            method: "POST", body: { outcome, notes: notes.value },
           });
           this.showEnded(ended.outcome);
           this.ctx.onEnded(this);

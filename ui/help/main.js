@@ -1,6 +1,6 @@
 /* Technician help center: sign-in, availability, incoming requests, lists, chats. */
 
-import { api, signInStaff, staffSession } from "../assets/api.js";
+import { StaffAuth, signInStaff, staffSession } from "../assets/api.js";
 import { $, announce, formatCountdown, h, replace } from "../assets/dom.js";
 import { chime, dismissNotification, notify, primeAudio } from "./alerts.js";
 import { ChatPanel } from "./chat.js";
@@ -29,8 +29,14 @@ export function toast(text, kind = "") {
   setTimeout(() => item.remove(), 6000);
 }
 
+/* The signed-in technician's tokens, refreshed silently; a refused refresh signs them out. */
+const auth = new StaffAuth(STORE, {
+  onSignedOut: (message) => signOut(message),
+  onRefreshed: (me) => { state.me = me; },
+});
+
 function authed(path, options = {}) {
-  return api(path, { ...options, token: state.me.token });
+  return auth.call(path, options);
 }
 
 /* ---------- sign-in ---------- */
@@ -76,7 +82,7 @@ function signOut(message) {
   state.alerts.clear();
   clearInterval(state.refreshTimer);
   clearInterval(state.tickTimer);
-  staffSession.clear(STORE);
+  auth.end();
   state.me = null;
   showSignIn(message);
 }
@@ -321,9 +327,7 @@ function renderCompleted(s) {
 
 async function downloadTranscript(session) {
   try {
-    const response = await fetch(`/api/chat/sessions/${encodeURIComponent(session.session_id)}/transcript`, {
-      headers: { Authorization: `Bearer ${state.me.token}` },
-    });
+    const response = await auth.fetch(`/api/chat/sessions/${encodeURIComponent(session.session_id)}/transcript`);
     if (!response.ok) throw new Error("The transcript could not be downloaded.");
     const url = URL.createObjectURL(await response.blob());
     const link = h("a", { href: url, download: `chat-${session.session_id}.txt` });
@@ -342,7 +346,9 @@ function openChat(session, focus) {
   let panel = state.chats.get(session.session_id);
   if (!panel) {
     panel = new ChatPanel(session, {
-      token: state.me.token,
+      token: () => auth.token,
+      renew: () => auth.refresh(),
+      authed,
       onClose: (p) => {
         p.destroy();
         state.chats.delete(p.id);
@@ -363,12 +369,14 @@ function openChat(session, focus) {
 /* ---------- start ---------- */
 
 function start(me) {
+  auth.begin(me);
   state.me = me;
   $("#signin").hidden = true;
   $("#desk").hidden = false;
   $("#tools").hidden = false;
   $("#who").textContent = me.name;
-  state.presence = new PresenceSocket(me.token, {
+  state.presence = new PresenceSocket(() => auth.token, {
+    renew: () => auth.refresh(),
     onConnection: setConnection,
     onFrame: onPresenceFrame,
     onRefused: (reason) => signOut(`Signed out: ${reason}`),

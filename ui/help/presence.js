@@ -1,14 +1,18 @@
 /* The help center's presence socket: heartbeats keep the technician connected
    (routing ignores a silent help center), and the server pushes alerts and status. */
 
-import { wsUrl } from "../assets/api.js";
+import { socketProtocols, wsUrl } from "../assets/api.js";
 
 const HEARTBEAT_MS = 10000;
 const POLICY_VIOLATION = 1008;
+const ACCESS_REVOKED = 4403;
 
+/* `token()` gives the current access token: each reconnect uses the latest refreshed one.
+   `handlers.renew()` refreshes it (resolves true when it could). */
 export class PresenceSocket {
   constructor(token, handlers) {
     this.token = token;
+    this.renewed = false;
     this.handlers = handlers;
     this.socket = null;
     this.timer = null;
@@ -29,10 +33,11 @@ export class PresenceSocket {
 
   open() {
     this.handlers.onConnection("connecting");
-    const socket = new WebSocket(wsUrl("/api/presence/ws", { token: this.token }));
+    const socket = new WebSocket(wsUrl("/api/presence/ws"), socketProtocols(this.token()));
     this.socket = socket;
     socket.addEventListener("open", () => {
       this.retry = 0;
+      this.renewed = false;
       this.handlers.onConnection("connected");
       clearInterval(this.timer);
       this.timer = setInterval(() => this.send({ type: "heartbeat" }), HEARTBEAT_MS);
@@ -45,7 +50,16 @@ export class PresenceSocket {
     socket.addEventListener("close", (event) => {
       clearInterval(this.timer);
       if (this.stopped || socket !== this.socket) return;
-      if (event.code === POLICY_VIOLATION) {
+      if (event.code === POLICY_VIOLATION && this.handlers.renew && !this.renewed) {
+        // Maybe only the token ran out (a laptop asleep): renew it once, then believe the refusal.
+        this.renewed = true;
+        this.handlers.renew().then((ok) => {
+          if (this.stopped) return;
+          if (ok) this.open(); else this.handlers.onRefused(event.reason || "The server refused this connection.");
+        });
+        return;
+      }
+      if (event.code === POLICY_VIOLATION || event.code === ACCESS_REVOKED) {
         this.handlers.onRefused(event.reason || "The server refused this connection.");
         return;
       }

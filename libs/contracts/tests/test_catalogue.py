@@ -7,6 +7,7 @@ from pydantic import ValidationError
 from contracts import CATALOGUE, Envelope, RequestSubmitted, new_event, payload_type
 from contracts.schemas import SCHEMA_DIR, schema_documents, write_schemas
 
+
 def example_of(payload: type) -> object:
     """Build a payload from the field examples plus defaults for the rest."""
     from datetime import UTC, datetime
@@ -72,6 +73,4 @@ def test_committed_json_schemas_are_up_to_date():
         write_schemas()
     expected = schema_documents()
     committed = {p.name: p.read_text() for p in SCHEMA_DIR.glob("*.json")}
-    assert committed == expected, (
-        "libs/contracts/schemas is stale: run `make snapshots` and commit the result"
-    )
+    assert committed == expected, "libs/contracts/schemas is stale: run `make snapshots` and commit the result"

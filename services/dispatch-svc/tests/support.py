@@ -57,7 +57,9 @@ class Bus:
         return event
 
 
-def submitted(request_id: str, company: str, mode: str = "queue", portal_type: str = "smart_box", **extra: Any) -> RequestSubmitted:
+def submitted(
+    request_id: str, company: str, mode: str = "queue", portal_type: str = "smart_box", **extra: Any
+) -> RequestSubmitted:
     return RequestSubmitted(
         request_id=request_id,
         account_id=ACCOUNT,
@@ -74,8 +76,12 @@ def submitted(request_id: str, company: str, mode: str = "queue", portal_type: s
 
 def available(technician: str, companies: list[str], sequence: int, capacity: int = 1) -> TechnicianAvailable:
     return TechnicianAvailable(
-        technician_id=technician, account_id=ACCOUNT, display_name=technician.title(),
-        company_ids=companies, capacity=capacity, sequence=sequence,
+        technician_id=technician,
+        account_id=ACCOUNT,
+        display_name=technician.title(),
+        company_ids=companies,
+        capacity=capacity,
+        sequence=sequence,
     )
 
 
@@ -85,10 +91,17 @@ def unavailable(technician: str, companies: list[str], sequence: int) -> Technic
     )
 
 
-def updated(technician: str, companies: list[str], revision: int, capacity: int = 1, enabled: bool = True) -> TechnicianUpdated:
+def updated(
+    technician: str, companies: list[str], revision: int, capacity: int = 1, enabled: bool = True
+) -> TechnicianUpdated:
     return TechnicianUpdated(
-        technician_id=technician, account_id=ACCOUNT, display_name=technician.title(), company_ids=companies,
-        capacity=capacity, enabled=enabled, revision=revision,
+        technician_id=technician,
+        account_id=ACCOUNT,
+        display_name=technician.title(),
+        company_ids=companies,
+        capacity=capacity,
+        enabled=enabled,
+        revision=revision,
     )
 
 
@@ -98,15 +111,23 @@ def cancelled(request_id: str, company: str, technician: str | None = None) -> R
 
 def started(request_id: str, company: str, technician: str) -> ChatSessionStarted:
     return ChatSessionStarted(
-        session_id=f"cht_{request_id}", request_id=request_id, account_id=ACCOUNT, company_id=company,
+        session_id=f"cht_{request_id}",
+        request_id=request_id,
+        account_id=ACCOUNT,
+        company_id=company,
         technician_id=technician,
     )
 
 
 def ended(request_id: str, company: str, technician: str) -> ChatSessionEnded:
     return ChatSessionEnded(
-        session_id=f"cht_{request_id}", request_id=request_id, account_id=ACCOUNT, company_id=company,
-        technician_id=technician, ended_by="technician", outcome="resolved",
+        session_id=f"cht_{request_id}",
+        request_id=request_id,
+        account_id=ACCOUNT,
+        company_id=company,
+        technician_id=technician,
+        ended_by="technician",
+        outcome="resolved",
     )
 
 

@@ -25,6 +25,7 @@ from contracts.events import (
     TechnicianUpdated,
     payload_type,
 )
+from contracts.ids import new_id
 from contracts.topology import DEAD_LETTER_EXCHANGE, EVENTS_EXCHANGE, routing_key_for
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "TechnicianUnavailable",
     "TechnicianUpdated",
     "new_event",
+    "new_id",
     "payload_type",
     "routing_key_for",
 ]

@@ -71,4 +71,4 @@ class Envelope[DataT: EventPayload](BaseModel):
 
 def new_event(data: EventPayload, *, producer: str, correlation_id: str) -> Envelope[EventPayload]:
     """Wrap a payload in a fresh envelope."""
-    return Envelope[type(data)].of(data, producer=producer, correlation_id=correlation_id)
+    return Envelope[type(data)].of(data, producer=producer, correlation_id=correlation_id)  # type: ignore[misc]

@@ -1,7 +1,7 @@
 """Every event of the catalogue: past-tense facts, versioned, additive-only."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -20,7 +20,7 @@ from contracts.vocabulary import (
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-def _id(description: str, example: str) -> object:
+def _id(description: str, example: str) -> Any:
     return Field(description=description, examples=[example])
 
 

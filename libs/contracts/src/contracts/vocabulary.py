@@ -17,9 +17,7 @@ class PortalType(StrEnum):
 
 
 ALLOWED_PORTAL_TYPES: dict[ConnectionMode, frozenset[PortalType]] = {
-    ConnectionMode.WEB: frozenset(
-        {PortalType.SMART_BOX, PortalType.SMART_BUTTON, PortalType.SMART_MATCH}
-    ),
+    ConnectionMode.WEB: frozenset({PortalType.SMART_BOX, PortalType.SMART_BUTTON, PortalType.SMART_MATCH}),
     ConnectionMode.PHONE: frozenset({PortalType.SMART_PIN}),
     ConnectionMode.QUEUE: frozenset({PortalType.SMART_BOX}),
 }

@@ -38,9 +38,16 @@ class Principal(BaseModel):
         return self.role is Role.ADMIN or company_id in self.company_ids
 
 
-def issue_token(principal: Principal, secret: str, ttl: timedelta) -> str:
+ACCESS = "access"
+REFRESH = "refresh"
+"""Token kinds (claim `typ`). A refresh token only buys a new access token from portal-svc,
+which re-reads the person's current record first; no service accepts it as an access token."""
+
+
+def issue_token(principal: Principal, secret: str, ttl: timedelta, *, kind: str = ACCESS) -> str:
     now = datetime.now(UTC)
     claims = {
+        "typ": kind,
         "iss": ISSUER,
         "iat": now,
         "exp": now + ttl,
@@ -54,11 +61,11 @@ def issue_token(principal: Principal, secret: str, ttl: timedelta) -> str:
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def verify_token(token: str, secret: str) -> Principal:
+def verify_token(token: str, secret: str, *, kind: str = ACCESS) -> Principal:
     try:
-        claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub"]}
-        )
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub"]})
+        if claims.get("typ", ACCESS) != kind:
+            raise Unauthorized(f"this is not an {kind} token", code="wrong_token_kind")
         return Principal(
             subject=claims["sub"],
             role=claims["role"],
@@ -73,13 +80,30 @@ def verify_token(token: str, secret: str) -> Principal:
         raise Unauthorized("invalid token", code="invalid_token") from error
 
 
+WS_SUBPROTOCOL = "assistline"
+"""The subprotocol a server accepts a WebSocket with (echoed in the handshake response)."""
+WS_TOKEN_PREFIX = "bearer."
+
+
+def websocket_subprotocols(token: str) -> list[str]:
+    """What a client offers as `Sec-WebSocket-Protocol`: our protocol, then its token.
+
+    Browsers cannot set an Authorization header on a WebSocket, and a token in the URL ends
+    up in access logs, proxies and history; the subprotocol list is a header, logged by no one.
+    """
+    return [WS_SUBPROTOCOL, WS_TOKEN_PREFIX + token]
+
+
 def bearer_token(connection: Request | WebSocket) -> str | None:
     header = connection.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value:
         return value.strip()
-    # Browsers cannot set headers on WebSockets: the token comes as a query parameter.
-    return connection.query_params.get("token")
+    if isinstance(connection, WebSocket):
+        for offered in connection.scope.get("subprotocols", []):
+            if offered.startswith(WS_TOKEN_PREFIX):
+                return offered.removeprefix(WS_TOKEN_PREFIX)
+    return None
 
 
 class Authenticator:

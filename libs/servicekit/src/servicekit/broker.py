@@ -8,20 +8,23 @@ that cannot even be parsed is rejected straight to the service's `.dlq`.
 
 import asyncio
 import json
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import structlog
 from fastapi.exceptions import RequestValidationError
 from faststream import AckPolicy, BaseMiddleware
-from faststream.exceptions import RejectMessage
+from faststream.exceptions import AckMessage, NackMessage, RejectMessage
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
-import structlog
 from pydantic import ValidationError
 
 from contracts import DEAD_LETTER_EXCHANGE, EVENTS_EXCHANGE, EventPayload
-from servicekit.logging import get_logger
+from servicekit.logging import FASTSTREAM_LOGGER, get_logger
 
 DELIVERY_LIMIT = 5
+LIVE_EXCHANGE = "assistline.live"
 
 EVENTS = RabbitExchange(EVENTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
 DEAD_LETTERS = RabbitExchange(DEAD_LETTER_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
@@ -51,8 +54,23 @@ def dead_letter_queue(service: str) -> RabbitQueue:
     return RabbitQueue(f"{service}.dlq", durable=True, routing_key=f"{service}.#")
 
 
+def _event_type(msg: Any) -> str | None:
+    """The envelope's `type`, read from the raw body: the line is written even for poison."""
+    try:
+        body = json.loads(msg.body)
+    except (ValueError, TypeError):
+        return None
+    return body.get("type") if isinstance(body, dict) else None
+
+
 class EventContext(BaseMiddleware):
-    """Logs handler entry with the event and correlation ids, and dead-letters poison.
+    """One INFO line per consumed message, written when its handling ends, and dead-lettering
+    of poison.
+
+    The line names the event (type, id, correlation id, routing key), the outcome (`ack`,
+    `nack`: redelivered until the queue's delivery limit, `reject`: straight to the `.dlq`),
+    the duration, and the traceback when the handler failed. The ids are bound for the whole
+    handling, so every line logged meanwhile (ours or a library's) carries them too.
 
     A message that does not validate can never succeed, so it is rejected at once (to the
     service's `.dlq`) instead of being redelivered until the delivery limit.
@@ -60,28 +78,68 @@ class EventContext(BaseMiddleware):
 
     async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
         with structlog.contextvars.bound_contextvars(
+            event_type=_event_type(msg),
             event_id=msg.message_id,
             correlation_id=msg.correlation_id,
             routing_key=getattr(msg.raw_message, "routing_key", None),
         ):
-            log.info("event received")
+            started = time.perf_counter()
+            outcome = "ack"
+            failure: BaseException | None = None
             try:
                 return await call_next(msg)
             except (ValidationError, RequestValidationError, json.JSONDecodeError) as error:
-                log.warning("poison message dead-lettered", error=str(error)[:500])
+                outcome, failure = "reject", error
                 raise RejectMessage() from error
+            except RejectMessage as error:
+                outcome, failure = "reject", error
+                raise
+            except NackMessage:
+                outcome = "nack"
+                raise
+            except AckMessage:
+                raise
+            except Exception as error:
+                # NACK_ON_ERROR: redelivered, dead-lettered once the delivery limit is reached.
+                outcome, failure = "nack", error
+                raise
+            finally:
+                fields: dict[str, Any] = {
+                    "outcome": outcome,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                }
+                if failure is not None and outcome == "reject":
+                    fields["error"] = str(failure)[:500]
+                if failure is not None and outcome == "nack":
+                    fields["exc_info"] = failure
+                if getattr(msg.raw_message, "exchange", None) == LIVE_EXCHANGE and failure is None:
+                    # Live frames between replicas are chatter, not events.
+                    log.debug("live frame consumed", **fields)
+                else:
+                    level = {"ack": logging.INFO, "reject": logging.WARNING}.get(outcome, logging.ERROR)
+                    log.log(level, "event consumed", **fields)
 
 
-def make_broker(url: str, *, service: str) -> RabbitBroker:
+SPECIFICATION_URL = "amqp://rabbitmq:5672/"
+
+
+def make_broker(url: str, *, service: str, **options: Any) -> RabbitBroker:
+    """The service's broker. FastStream's own per-message "Received"/"Processed" lines go to
+    DEBUG: `EventContext` writes the one INFO line per message."""
     return RabbitBroker(
         url,
         app_id=service,
+        # The AsyncAPI document names a stable server, never the run's URL (vhost, credentials).
+        specification_url=SPECIFICATION_URL,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         middlewares=(EventContext,),
+        logger=logging.getLogger(FASTSTREAM_LOGGER),
+        log_level=logging.DEBUG,
         # The services stay up (and say so on /ready) while RabbitMQ is unreachable.
         fail_fast=False,
         reconnect_interval=2.0,
         graceful_timeout=10.0,
+        **options,
     )
 
 

@@ -5,43 +5,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from servicekit.exceptions import Conflict, DomainError, Forbidden, NotFound, TooManyRequests, Unauthorized
 
-class DomainError(Exception):
-    """A rule of the domain refused the operation; `code` is stable, `message` is for people."""
-
-    status_code = 400
-    code = "invalid"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
-
-
-class NotFound(DomainError):
-    status_code = 404
-    code = "not_found"
-
-
-class Conflict(DomainError):
-    status_code = 409
-    code = "conflict"
-
-
-class Forbidden(DomainError):
-    status_code = 403
-    code = "forbidden"
-
-
-class Unauthorized(DomainError):
-    status_code = 401
-    code = "unauthorized"
-
-
-class TooManyRequests(DomainError):
-    status_code = 429
-    code = "rate_limited"
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "NotFound",
+    "TooManyRequests",
+    "Unauthorized",
+    "error_body",
+    "install_error_handlers",
+]
 
 
 def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
@@ -54,9 +29,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
-        return JSONResponse(
-            error_body(error.code, error.message), status_code=error.status_code, headers=headers
-        )
+        if isinstance(error, TooManyRequests) and error.retry_after:
+            headers = {"Retry-After": str(error.retry_after)}
+        return JSONResponse(error_body(error.code, error.message), status_code=error.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -69,9 +44,7 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in error.errors()
         ]
         summary = "; ".join(f"{f['field'] or 'body'}: {f['message']}" for f in fields)
-        return JSONResponse(
-            error_body("validation_failed", summary, fields=fields), status_code=422
-        )
+        return JSONResponse(error_body("validation_failed", summary, fields=fields), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:

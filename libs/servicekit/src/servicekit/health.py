@@ -1,15 +1,38 @@
-"""`/health` says the process is alive; `/ready` says it can do its work."""
+"""`/health` says the process is alive; `/ready` says it can do its work; `/stats` says what
+it has cost so far (store commands, CPU, memory) — read-only, no secrets, for benchmarks."""
 
 import asyncio
+import resource
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from servicekit.mongo import STORE_STATS, CommandStats
+
 Check = Callable[[], Awaitable[None]]
 
 
-def health_router(checks: dict[str, Check], *, timeout: float = 2.0) -> APIRouter:
+def process_usage() -> dict[str, float | int]:
+    """CPU seconds (user + system) and resident memory of this process."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 6),
+        "rss_bytes": _rss_bytes(),
+        "max_rss_bytes": usage.ru_maxrss * 1024,  # Linux reports KiB
+    }
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize()
+    except OSError:  # no /proc (not Linux): the peak is the best there is
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def health_router(checks: dict[str, Check], *, timeout: float = 2.0, stats: CommandStats = STORE_STATS) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/health", summary="Liveness")
@@ -30,5 +53,9 @@ def health_router(checks: dict[str, Check], *, timeout: float = 2.0) -> APIRoute
             {"status": "ready" if ok else "not_ready", "checks": results},
             status_code=200 if ok else 503,
         )
+
+    @router.get("/stats", summary="Store commands so far (PyMongo command monitoring), CPU and memory")
+    async def process_stats() -> dict[str, Any]:
+        return {"store": stats.snapshot(), "process": process_usage()}
 
     return router

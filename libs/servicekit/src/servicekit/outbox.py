@@ -1,23 +1,36 @@
 """The outbox: a state change and the events it causes are stored in one atomic write.
 
 Events ride inside the very document whose change caused them (field `_outbox`), so a
-single-document update — atomic on every MongoDB and on the embedded MongoDB-wire
-server, with no multi-document transaction — stores both or neither. Right after the
-write the events are published with publisher confirms and pulled from the document; if
-the process dies in between, the sweeper of any replica publishes what is left
-(consumers are idempotent, so a rare duplicate is harmless).
+single-document write — atomic on every MongoDB and on the embedded MongoDB-wire server,
+with no multi-document transaction — stores both or neither. Right after the write, every
+event staged on that document is published, oldest first, with publisher confirms, and the
+outbox is cleared. If the process dies or the broker is down in between, the sweeper of any
+replica publishes what is left, in the same order.
 
-Consumers get the same guarantee for their effects: `consume_once` makes an update apply
-at most once per consumed event id (the document remembers the last ids it absorbed).
+The one entry point is `Outbox.collection(raw)`: it returns the `OutboxCollection` through
+which a repository writes a document together with its events, and registers the
+collection for sweeping at the same time — events cannot be staged on a collection the
+sweeper does not know.
+
+Delivery is at least once: a rare duplicate (a crash after publishing, before clearing)
+reaches consumers, which are idempotent. `consume_once` gives a consumer's effect on one
+document that guarantee: the document remembers the ids of the last `SEEN_WINDOW` events it
+absorbed. That window is a bound, not a promise: a duplicate arriving after more than
+`SEEN_WINDOW` newer events changed the same document is not recognised by its id, so every
+consumer also guards its writes by state (a revision, a sequence, an expected state).
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiormq.exceptions
+from faststream.exceptions import IncorrectState
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import ConnectionFailure
 
 from contracts import Envelope, payload_type
 from servicekit.logging import get_logger
@@ -25,112 +38,243 @@ from servicekit.logging import get_logger
 log = get_logger(__name__)
 
 Publish = Callable[[Envelope[Any]], Awaitable[None]]
+Doc = dict[str, Any]
+Update = dict[str, dict[str, Any]]
 
 OUTBOX = "_outbox"
 LEASE = "_outbox_lease"
 SEEN = "_seen_events"
 SEEN_WINDOW = 64
-# A staged event younger than this is presumably being published by the process that
-# wrote it; the sweeper leaves it alone meanwhile to avoid needless duplicates.
+# A staged event younger than this is presumably being published by the process that wrote
+# it; the sweeper leaves it alone meanwhile to avoid needless duplicates.
 PUBLISH_GRACE = timedelta(seconds=5)
 SWEEP_LEASE = timedelta(seconds=30)
 
+# Failures that a later attempt can cure: the broker or the store is unreachable. Anything
+# else (an event type missing from the catalogue, a bug) is a programming error: it is
+# logged with its traceback and raised, never mistaken for an outage.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    OSError,
+    aiormq.exceptions.AMQPError,
+    aiormq.exceptions.ChannelInvalidStateError,
+    IncorrectState,
+    ConnectionFailure,
+)
 
-def merge_updates(*updates: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+
+def merge_updates(*updates: Mapping[str, Mapping[str, Any]]) -> Update:
     """Combine MongoDB update documents operator by operator."""
-    merged: dict[str, dict[str, Any]] = {}
+    merged: Update = {}
     for update in updates:
         for operator, fields in update.items():
             merged.setdefault(operator, {}).update(fields)
     return merged
 
 
-def consume_once(event_id: object) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+def consume_once(event_id: object) -> tuple[Doc, Update]:
     """(filter, update) fragments making an update absorb `event_id` at most once."""
     key = str(event_id)
     return {SEEN: {"$ne": key}}, {"$push": {SEEN: {"$each": [key], "$slice": -SEEN_WINDOW}}}
 
 
-def _entry(event: Envelope[Any]) -> dict[str, Any]:
+def _entry(event: Envelope[Any]) -> Doc:
     return {"_id": str(event.event_id), "type": event.type, "body": event.model_dump(mode="json")}
+
+
+def _staging(events: Sequence[Envelope[Any]]) -> Update:
+    return {
+        "$push": {OUTBOX: {"$each": [_entry(e) for e in events]}},
+        "$set": {LEASE: datetime.now(UTC) + PUBLISH_GRACE},
+    }
+
+
+def _strip(document: Doc) -> Doc:
+    document.pop(OUTBOX, None)
+    document.pop(LEASE, None)
+    return document
+
+
+class OutboxCollection:
+    """A collection whose writes may carry events; obtained from `Outbox.collection` only."""
+
+    def __init__(self, outbox: "Outbox", raw: AsyncCollection) -> None:
+        self._outbox = outbox
+        self.raw = raw
+        """The plain collection, for reads and for writes that cause no event."""
+
+    @property
+    def name(self) -> str:
+        return self.raw.name
+
+    async def update(
+        self,
+        filter: Doc,
+        update: Mapping[str, Mapping[str, Any]],
+        events: Sequence[Envelope[Any]] = (),
+        *,
+        upsert: bool = False,
+        projection: Mapping[str, Any] | None = None,
+    ) -> Doc | None:
+        """Apply `update` to the document matching `filter` and stage `events` in the same
+        write; then publish everything staged on it. Returns the document after the change
+        (without outbox fields), or None when nothing matched (and nothing was staged)."""
+        if events:
+            update = merge_updates(update, _staging(events))
+            if projection is not None:
+                projection = {**projection, OUTBOX: 1}
+        after = await self.raw.find_one_and_update(
+            filter, update, projection=projection, upsert=upsert, return_document=ReturnDocument.AFTER
+        )
+        if after is None:
+            return None
+        if events:
+            await self._outbox.publish_staged(self, after["_id"], after.get(OUTBOX, []))
+        return _strip(after)
+
+    async def insert(self, document: Doc, events: Sequence[Envelope[Any]] = ()) -> None:
+        """Insert a new document carrying `events`, then publish them (DuplicateKeyError
+        propagates: nothing was stored or published)."""
+        entries = [_entry(e) for e in events]
+        if not entries:
+            await self.raw.insert_one(document)
+            return
+        await self.raw.insert_one({**document, OUTBOX: entries, LEASE: datetime.now(UTC) + PUBLISH_GRACE})
+        await self._outbox.publish_staged(self, document["_id"], entries)
 
 
 class Outbox:
     def __init__(self, publish: Publish) -> None:
         self._publish = publish
-        self._collections: list[AsyncCollection] = []
+        self._collections: dict[str, OutboxCollection] = {}
+        # Documents whose publication failed on a transient error: retried on the next
+        # sweep, which the failure wakes up at once, whatever their lease says.
+        self._retry: dict[tuple[str, Any], OutboxCollection] = {}
+        self._locks: dict[tuple[str, Any], tuple[asyncio.Lock, int]] = {}
         self._wakeup = asyncio.Event()
 
-    def track(self, *collections: AsyncCollection) -> None:
-        """Collections whose documents may carry staged events (swept after a crash)."""
-        self._collections.extend(collections)
+    def collection(self, raw: AsyncCollection) -> OutboxCollection:
+        """The writer for `raw`; registers it for sweeping (idempotent)."""
+        if raw.name not in self._collections:
+            self._collections[raw.name] = OutboxCollection(self, raw)
+        return self._collections[raw.name]
+
+    @property
+    def wakeup(self) -> asyncio.Event:
+        """Set when a sweep should run now (a publication just failed)."""
+        return self._wakeup
 
     async def ensure_indexes(self) -> None:
-        for collection in self._collections:
-            await collection.create_index(LEASE, sparse=True)
+        for writer in self._collections.values():
+            await writer.raw.create_index(LEASE, sparse=True)
 
-    @staticmethod
-    def stage(events: Iterable[Envelope[Any]]) -> dict[str, dict[str, Any]]:
-        """Update fragment storing `events` with the document being changed."""
-        return {
-            "$push": {OUTBOX: {"$each": [_entry(e) for e in events]}},
-            "$set": {LEASE: datetime.now(UTC) + PUBLISH_GRACE},
-        }
-
-    @staticmethod
-    def staged_fields(events: Iterable[Envelope[Any]]) -> dict[str, Any]:
-        """Fields for a new document (insert) carrying `events`."""
-        return {OUTBOX: [_entry(e) for e in events], LEASE: datetime.now(UTC) + PUBLISH_GRACE}
-
-    async def flush(
-        self, collection: AsyncCollection, document_id: Any, events: list[Envelope[Any]]
+    async def publish_staged(
+        self, writer: OutboxCollection, document_id: Any, entries: Iterable[Doc] | None, *, sweeping: bool = False
     ) -> None:
-        """Publish events just stored with `document_id`, then remove them from it."""
-        if not events:
-            return
+        """Publish what is staged on one document, oldest first, then clear it.
+
+        `entries` is what the write just returned; None means "read it now". Publications of
+        one document never overlap within a process (a per-document lock), and whoever waited
+        for the lock re-reads the outbox, so an event already published and cleared by the
+        other holder is not published again after newer ones. Across processes the lease
+        keeps the sweeper away from a document written in the last `PUBLISH_GRACE`.
+        """
+        key = (writer.name, document_id)
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
         try:
-            for event in events:
-                await self._publish(event)
-            await collection.update_one(
-                {"_id": document_id},
-                {"$pull": {OUTBOX: {"_id": {"$in": [str(e.event_id) for e in events]}}}},
+            contended = lock.locked()
+            async with lock:
+                if entries is None or contended:
+                    stored = await writer.raw.find_one({"_id": document_id}, projection={OUTBOX: 1})
+                    entries = (stored or {}).get(OUTBOX, [])
+                await self._publish_and_clear(writer, document_id, list(entries), sweeping=sweeping)
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def _publish_and_clear(
+        self, writer: OutboxCollection, document_id: Any, entries: list[Doc], *, sweeping: bool
+    ) -> None:
+        try:
+            for entry in entries:
+                await self._publish(_envelope(entry))
+            await self._clear(writer.raw, document_id, [entry["_id"] for entry in entries])
+        except TRANSIENT as error:
+            log.warning(
+                "publish after write failed; the sweeper retries",
+                collection=writer.name,
+                document_id=str(document_id),
+                error=f"{type(error).__name__}: {error}",
             )
-        except Exception as error:  # broker or store down: the sweeper publishes later
-            log.warning("publish after write failed; left for the sweeper", error=str(error))
-            self._wakeup.set()
+            self._retry[(writer.name, document_id)] = writer
+            if not sweeping:
+                # Give up the write's lease so the sweeper may take the document at once, and
+                # wake it (the sweeper itself would only spin while the broker is down).
+                with contextlib.suppress(*TRANSIENT):
+                    await writer.raw.update_one({"_id": document_id}, {"$set": {LEASE: datetime.now(UTC)}})
+                self._wakeup.set()
+        except Exception:
+            log.exception("publishing staged events failed", collection=writer.name, document_id=str(document_id))
+            raise
+
+    async def _clear(self, raw: AsyncCollection, document_id: Any, ids: list[str]) -> None:
+        if not ids:
+            await raw.update_one({"_id": document_id, OUTBOX: {"$size": 0}}, {"$unset": {OUTBOX: "", LEASE: ""}})
+            return
+        # One command in the usual case: the outbox holds exactly what was just published,
+        # so it goes, lease included. Otherwise another writer staged more meanwhile: pull ours.
+        cleared = await raw.update_one(
+            {"_id": document_id, OUTBOX: {"$size": len(ids)}, f"{OUTBOX}._id": {"$all": ids}},
+            {"$unset": {OUTBOX: "", LEASE: ""}},
+        )
+        if cleared.matched_count == 0:
+            await raw.update_one({"_id": document_id}, {"$pull": {OUTBOX: {"_id": {"$in": ids}}}})
+
+    async def _claim(self, raw: AsyncCollection, filter: Doc) -> Doc | None:
+        now = datetime.now(UTC)
+        return await raw.find_one_and_update(
+            filter,
+            {"$set": {LEASE: now + SWEEP_LEASE}},
+            projection={OUTBOX: 1},
+            return_document=ReturnDocument.AFTER,
+        )
 
     async def sweep_once(self) -> int:
-        """Publish events left behind by a crash or a broker outage."""
+        """Publish events left behind by a crash or a broker outage; returns how many.
+
+        Raises a transient error when the broker is still unreachable, so the caller's
+        periodic loop logs it once and tries again on its next tick.
+        """
         published = 0
-        for collection in self._collections:
-            while True:
-                now = datetime.now(UTC)
-                document = await collection.find_one_and_update(
-                    {f"{OUTBOX}.0": {"$exists": True}, LEASE: {"$lte": now}},
-                    {"$set": {LEASE: now + SWEEP_LEASE}},
-                    projection={OUTBOX: 1},
-                    return_document=ReturnDocument.AFTER,
-                )
-                if document is None:
+        for key, writer in list(self._retry.items()):
+            del self._retry[key]
+            published += await self._sweep_document(writer, {"_id": key[1], LEASE: {"$lte": datetime.now(UTC)}}) or 0
+        for writer in self._collections.values():
+            # Bounded: a claimed document's lease moves forward, so it is not claimed again
+            # within this sweep.
+            for _ in range(1000):
+                count = await self._sweep_document(writer, {LEASE: {"$lte": datetime.now(UTC)}})
+                if count is None:
                     break
-                for entry in document[OUTBOX]:
-                    event = Envelope[payload_type(entry["type"])].model_validate(entry["body"])
-                    await self._publish(event)
-                    await collection.update_one(
-                        {"_id": document["_id"]}, {"$pull": {OUTBOX: {"_id": entry["_id"]}}}
-                    )
-                    published += 1
+                published += count
         return published
 
-    async def sweep_forever(self, every: float) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=every)
-            except TimeoutError:
-                pass
-            self._wakeup.clear()
-            try:
-                if count := await self.sweep_once():
-                    log.info("outbox swept", published=count)
-            except Exception as error:  # keep sweeping whatever happened
-                log.warning("outbox sweep failed", error=str(error))
+    async def _sweep_document(self, writer: OutboxCollection, filter: Doc) -> int | None:
+        """Publish what one matching document carries; None when no document matched."""
+        document = await self._claim(writer.raw, filter)
+        if document is None:
+            return None
+        entries = document.get(OUTBOX, [])
+        await self.publish_staged(writer, document["_id"], entries, sweeping=True)
+        if (writer.name, document["_id"]) in self._retry:
+            raise ConnectionError("the broker is still unreachable")
+        return len(entries)
+
+
+def _envelope(entry: Doc) -> Envelope[Any]:
+    return Envelope[payload_type(entry["type"])].model_validate(entry["body"])  # type: ignore[misc]

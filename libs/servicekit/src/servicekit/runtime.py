@@ -6,10 +6,10 @@ Nothing here connects at import time.
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 import uvicorn
@@ -18,6 +18,7 @@ from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 from faststream_fastapi import FastStreamAPI
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Envelope, EventPayload
@@ -27,12 +28,19 @@ from servicekit.errors import install_error_handlers
 from servicekit.health import health_router
 from servicekit.logging import configure_logging, get_logger
 from servicekit.mongo import make_mongo_client, ping
-from servicekit.outbox import Outbox
+from servicekit.outbox import TRANSIENT, Outbox, OutboxCollection
+from servicekit.periodic import Periodic
 from servicekit.settings import ServiceSettings
 
 log = get_logger(__name__)
 
 Task = Callable[[], Awaitable[None]]
+
+
+class Repository(Protocol):
+    """What bootstrap needs of a repository: it creates its own indexes at start-up."""
+
+    async def ensure_indexes(self) -> None: ...
 
 
 @dataclass
@@ -45,14 +53,40 @@ class Runtime:
     db: AsyncDatabase
     outbox: Outbox
     auth: Authenticator
-    background: list[Task] = field(default_factory=list)
+    periodic: list[Periodic] = field(default_factory=list)
 
     @property
     def service(self) -> str:
         return self.settings.service_name
 
     def event(self, data: EventPayload, *, correlation_id: str) -> Envelope[Any]:
-        return Envelope[type(data)].of(data, producer=self.service, correlation_id=correlation_id)
+        return Envelope[type(data)].of(data, producer=self.service, correlation_id=correlation_id)  # type: ignore[misc]
+
+    def collection(self, name: str) -> AsyncCollection:
+        """A plain collection of this service's database (no events ride on its writes)."""
+        return self.db[name]
+
+    def outbox_collection(self, name: str) -> OutboxCollection:
+        """A collection whose writes carry events, registered for the outbox sweeper."""
+        return self.outbox.collection(self.db[name])
+
+    def every(self, seconds: float, tick: Task, *, name: str, wake: asyncio.Event | None = None) -> None:
+        """Run `tick` every `seconds` while the service runs (see `servicekit.periodic`)."""
+        self.periodic.append(Periodic(name=name, seconds=seconds, tick=tick, wake=wake, transient=TRANSIENT))
+
+
+@dataclass
+class Service:
+    """One assembled service: what `bootstrap(settings)` returns, in production and in tests."""
+
+    app: FastStreamAPI
+    runtime: Runtime
+    handlers: Any
+    """The service's use cases (its own `Handlers` container)."""
+    description: str
+
+    def asyncapi(self) -> str:
+        return asyncapi_document(self.runtime, description=self.description)
 
 
 def create_runtime(settings: ServiceSettings, *, emits: Iterable[type[EventPayload]]) -> Runtime:
@@ -63,7 +97,7 @@ def create_runtime(settings: ServiceSettings, *, emits: Iterable[type[EventPaylo
         payload: broker.publisher(
             exchange=EVENTS,
             routing_key=payload.routing_key(),
-            schema=Envelope[payload],
+            schema=Envelope[payload],  # type: ignore[valid-type]
             title=f"{payload.routing_key()}:publish",
             description=payload.__doc__,
             persist=True,
@@ -123,33 +157,44 @@ async def _broker_ready(broker: RabbitBroker) -> None:
         raise ConnectionError("RabbitMQ connection is not open")
 
 
-def build_app(
+def assemble(
     runtime: Runtime,
     *,
-    routers: Sequence[APIRouter],
+    handlers: Any,
     description: str,
+    routers: Sequence[APIRouter],
+    repositories: Sequence[Repository] = (),
     root_routers: Sequence[APIRouter] = (),
     on_startup: Task | None = None,
+    on_shutdown: Task | None = None,
     on_broker_connected: Task | None = None,
-) -> FastStreamAPI:
-    """The ASGI app of a service: FastAPI routes + FastStream subscribers + health."""
+) -> Service:
+    """The ASGI app of a service (FastAPI routes + FastStream subscribers + health), and the
+    start-up every service shares: indexes, then `on_startup`, then the periodic tasks."""
     settings = runtime.settings
 
+    async def sweep_outbox() -> None:
+        if count := await runtime.outbox.sweep_once():
+            log.info("outbox swept", published=count)
+
+    runtime.every(settings.outbox_sweep_seconds, sweep_outbox, name="outbox", wake=runtime.outbox.wakeup)
+
     @asynccontextmanager
-    async def lifespan(_: FastAPI):
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.outbox.ensure_indexes()
+        for repository in repositories:
+            await repository.ensure_indexes()
         if on_startup:
             await on_startup()
-        tasks = [
-            asyncio.create_task(runtime.outbox.sweep_forever(settings.outbox_sweep_seconds)),
-            *(asyncio.create_task(task()) for task in runtime.background),
-        ]
+        tasks = [asyncio.create_task(job.run_forever(), name=job.name) for job in runtime.periodic]
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if on_shutdown:
+                await on_shutdown()
             await runtime.mongo.close()
 
     async def connect(broker: RabbitBroker) -> None:
@@ -175,13 +220,14 @@ def build_app(
     # Pages outside the API prefix (e.g. the customer portal at /p/{subdomain}).
     for router in root_routers:
         api.include_router(router)
-    return FastStreamAPI(
+    app = FastStreamAPI(
         runtime.broker,
         application=api,
         specification=asyncapi_spec(runtime, description=description),
         asyncapi_path=f"{settings.api_prefix}/asyncapi",
         connection_hook=connect,
     )
+    return Service(app=app, runtime=runtime, handlers=handlers, description=description)
 
 
 def serve(app: Any, settings: ServiceSettings) -> None:

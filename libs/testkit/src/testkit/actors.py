@@ -1,40 +1,16 @@
 """The people of a scenario, acting through the gateway as the web UI would."""
 
-import asyncio
-import itertools
-import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
-import websockets
+
+from testkit.http import bearer, client, fresh_source
+from testkit.waiting import eventually
+from testkit.ws import FrameCollector, connect, ws_url
+
+__all__ = ["DEMO_PASSWORD", "ChatSocket", "Customer", "HelpCenter", "Staff", "eventually", "fresh_source"]
 
 DEMO_PASSWORD = "demo-password"
-
-# Sign-in is rate limited per client address: each sign-in of a test comes from its own
-# loopback address (all of 127/8 is local), so suites never use up each other's allowance.
-_source_addresses = itertools.count(1)
-
-
-def fresh_source() -> httpx.AsyncHTTPTransport:
-    n = next(_source_addresses)
-    return httpx.AsyncHTTPTransport(local_address=f"127.2.{n // 250 % 250}.{n % 250 + 1}")
-
-
-async def eventually[T](
-    probe: Callable[[], Any], *, timeout: float = 20.0, every: float = 0.2, what: str = ""
-) -> T:
-    """The first truthy result of an async probe, polled until `timeout` (the system is
-    eventually consistent)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what or 'condition'} not reached within {timeout}s (last: {result!r})")
-        await asyncio.sleep(every)
 
 
 class Staff:
@@ -47,14 +23,12 @@ class Staff:
         self.password = password
         self.id: str = login["user_id"]
         self.token: str = login["token"]
-        self.http = httpx.AsyncClient(
-            base_url=gateway, headers={"Authorization": f"Bearer {self.token}"}, timeout=30
-        )
+        self.http = client(gateway, token=self.token)
 
     @classmethod
     async def sign_in(cls, gateway: str, email: str, password: str = DEMO_PASSWORD) -> "Staff":
-        async with httpx.AsyncClient(base_url=gateway, timeout=30, transport=fresh_source()) as client:
-            response = await client.post("/api/portal/auth/login", json={"email": email, "password": password})
+        async with client(gateway) as http:
+            response = await http.post("/api/portal/auth/login", json={"email": email, "password": password})
             response.raise_for_status()
             return cls(gateway, response.json(), email, password)
 
@@ -67,54 +41,18 @@ class Staff:
         await self.http.aclose()
 
 
-class FrameStream:
-    """Collects the JSON frames a WebSocket receives, and waits for particular ones."""
-
-    def __init__(self) -> None:
-        self.frames: list[dict[str, Any]] = []
-        self._arrived = asyncio.Condition()
-
-    async def _read(self) -> None:
-        async for raw in self.socket:
-            async with self._arrived:
-                self.frames.append(json.loads(raw))
-                self._arrived.notify_all()
-
-    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20.0) -> dict[str, Any]:
-        async def find() -> dict[str, Any]:
-            async with self._arrived:
-                while True:
-                    for frame in self.frames:
-                        if predicate(frame):
-                            return frame
-                    await self._arrived.wait()
-
-        return await asyncio.wait_for(find(), timeout)
-
-
-class HelpCenter(FrameStream):
+class HelpCenter(FrameCollector):
     """A technician's open help center: the presence WebSocket, heartbeats, alerts."""
 
     def __init__(self, technician: Staff) -> None:
-        super().__init__()
         self.technician = technician
 
     async def __aenter__(self) -> "HelpCenter":
-        url = self.technician.gateway.replace("http", "ws", 1)
-        self.socket = await websockets.connect(f"{url}/api/presence/ws?token={self.technician.token}")
-        self._tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._beat())]
+        socket = await connect(ws_url(self.technician.gateway, "/api/presence/ws"), self.technician.token)
+        super().__init__(socket, heartbeat_every=5)
+        self.start()
         await self.wait_for(lambda f: f["type"] == "hello")
         return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await self.socket.close()
-
-    async def _beat(self) -> None:
-        while True:
-            await self.socket.send(json.dumps({"type": "heartbeat"}))
-            await asyncio.sleep(5)
 
     def alerts_for(self, request_id: str) -> list[dict[str, Any]]:
         return [f for f in self.frames if f["type"] == "alert" and f["request_id"] == request_id]
@@ -131,7 +69,7 @@ class Customer:
     def __init__(self, gateway: str, subdomain: str) -> None:
         self.gateway = gateway
         self.subdomain = subdomain
-        self.http = httpx.AsyncClient(base_url=gateway, timeout=30, transport=fresh_source())
+        self.http = client(gateway)
         self.request_id = ""
         self.token = ""
 
@@ -149,9 +87,7 @@ class Customer:
         return response
 
     async def status(self) -> dict[str, Any]:
-        response = await self.http.get(
-            f"/api/portal/requests/{self.request_id}", headers={"Authorization": f"Bearer {self.token}"}
-        )
+        response = await self.http.get(f"/api/portal/requests/{self.request_id}", headers=bearer(self.token))
         response.raise_for_status()
         return response.json()
 
@@ -166,24 +102,20 @@ class Customer:
         await self.http.aclose()
 
 
-class ChatSocket(FrameStream):
+class ChatSocket(FrameCollector):
     """One side of a chat session's WebSocket."""
 
     def __init__(self, gateway: str, session_id: str, token: str) -> None:
-        super().__init__()
-        self.url = f"{gateway.replace('http', 'ws', 1)}/api/chat/ws/{session_id}?token={token}"
+        self.url = ws_url(gateway, f"/api/chat/ws/{session_id}")
+        self.token = token
 
     async def __aenter__(self) -> "ChatSocket":
-        self.socket = await websockets.connect(self.url)
-        self._reader = asyncio.create_task(self._read())
+        super().__init__(await connect(self.url, self.token))
+        self.start()
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        self._reader.cancel()
-        await self.socket.close()
-
     async def say(self, text: str) -> None:
-        await self.socket.send(json.dumps({"type": "message", "text": text}))
+        await self.send({"type": "message", "text": text})
 
     def texts(self) -> list[str]:
         return [f["text"] for f in self.frames if f["type"] == "message" and f["author"] != "system"]

@@ -22,9 +22,7 @@ class AmqpTap:
     async def __aenter__(self) -> "AmqpTap":
         self._connection = await aio_pika.connect_robust(self.url)
         channel = await self._connection.channel()
-        exchange = await channel.declare_exchange(
-            EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
-        )
+        exchange = await channel.declare_exchange(EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
         queue = await channel.declare_queue(exclusive=True)
         for key in self.binding_keys:
             await queue.bind(exchange, routing_key=key)
@@ -64,7 +62,5 @@ async def publish_raw(url: str, routing_key: str, body: bytes, **properties: Any
     connection = await aio_pika.connect(url)
     async with connection:
         channel = await connection.channel()
-        exchange = await channel.declare_exchange(
-            EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
-        )
+        exchange = await channel.declare_exchange(EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
         await exchange.publish(aio_pika.Message(body=body, **properties), routing_key=routing_key)

@@ -149,8 +149,7 @@ def backends(run_id: str, data_dir: Path) -> Iterator[tuple[str, str, EmbeddedMo
 
                 container = stack.enter_context(RabbitMqContainer("rabbitmq:3.13-management"))
                 rabbit_url = (
-                    f"amqp://guest:guest@{container.get_container_host_ip()}:"
-                    f"{container.get_exposed_port(5672)}/"
+                    f"amqp://guest:guest@{container.get_container_host_ip()}:{container.get_exposed_port(5672)}/"
                 )
             else:
                 ensure_local_rabbitmq()
@@ -159,8 +158,8 @@ def backends(run_id: str, data_dir: Path) -> Iterator[tuple[str, str, EmbeddedMo
             if docker:
                 from testcontainers.mongodb import MongoDbContainer
 
-                container = stack.enter_context(MongoDbContainer("mongo:7"))
-                mongo_url = container.get_connection_url()
+                mongo_container = stack.enter_context(MongoDbContainer("mongo:7"))
+                mongo_url = mongo_container.get_connection_url()
             else:
                 embedded = EmbeddedMongo(data_dir)
                 embedded.start()

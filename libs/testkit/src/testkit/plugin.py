@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,32 @@ from servicekit.settings import ServiceSettings
 from testkit.backends import EmbeddedMongo, backends
 
 DEV_SECRET = ServiceSettings.model_fields["jwt_secret"].default.get_secret_value()
+
+# Tests sign tokens with the development secret, which a service only accepts in development
+# mode; in-process apps read it from here, service processes inherit it (see services.py).
+os.environ.setdefault("ASSISTLINE_DEV_MODE", "1")
+
+BACKEND_FIXTURES = {"real_backends", "system", "fault_system"}
+"""Fixtures that need the real RabbitMQ and MongoDB-wire server."""
+
+
+def _tier(path: Path, fixtures: set[str]) -> str | None:
+    """The marker a test gets from where it lives (and what it uses): `make unit` runs the rest."""
+    parts = path.parts
+    if "tests-e2e" in parts:
+        return "e2e"
+    if "integration" in parts or "integration" in path.name:
+        return "integration"
+    if fixtures & BACKEND_FIXTURES:
+        return "integration"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = _tier(item.path, set(getattr(item, "fixturenames", ())))
+        if tier and not item.get_closest_marker(tier):
+            item.add_marker(getattr(pytest.mark, tier))
 
 
 @dataclass(frozen=True)
@@ -30,13 +57,14 @@ class Backends:
             "MONGODB_URL": self.mongodb_url,
             "MONGODB_DB": self.database(service),
             "JWT_SECRET": DEV_SECRET,
+            "ASSISTLINE_DEV_MODE": "1",
         }
 
     def database(self, service: str) -> str:
         return f"{service}-{self.run_id}"
 
-    def settings[S: ServiceSettings](self, settings_class: type[S], **overrides: object) -> S:
-        values = {k.lower(): v for k, v in self.env(settings_class.service_name).items()}
+    def settings[S: ServiceSettings](self, settings_class: type[S], **overrides: Any) -> S:
+        values: dict[str, Any] = {k.lower(): v for k, v in self.env(settings_class.service_name).items()}
         return settings_class(**{**values, **overrides})
 
 

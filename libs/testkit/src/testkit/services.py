@@ -56,7 +56,17 @@ class ServiceProcess:
     def __init__(self, package: str, env: Mapping[str, str], *, port: int | None = None) -> None:
         self.package = package
         self.port = port or free_port()
-        self.env = {**os.environ, **env, "HTTP_PORT": str(self.port), "LOG_JSON": "true"}
+        # Development mode: tests sign tokens with the development JWT secret.
+        self.env = {
+            **os.environ,
+            "ASSISTLINE_DEV_MODE": "1",
+            # A suite's actors sign in once and act for longer than the production access
+            # lifetime; the refresh path has its own tests, which set a short lifetime.
+            "STAFF_TOKEN_TTL_SECONDS": "3600",
+            **env,
+            "HTTP_PORT": str(self.port),
+            "LOG_JSON": "true",
+        }
         self.process: subprocess.Popen[bytes] | None = None
 
     @property

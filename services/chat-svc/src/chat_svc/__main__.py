@@ -1,9 +1,8 @@
 """Run chat-svc: `python -m chat_svc` (configured by environment variables)."""
 
-from servicekit.runtime import serve
-
 from chat_svc.bootstrap import bootstrap
 from chat_svc.config import Settings
+from servicekit.runtime import serve
 
 
 def main() -> None:

@@ -11,18 +11,73 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from contracts import Envelope, RequestAssigned, RequestCancelled
+from chat_svc.bootstrap import bootstrap
+from chat_svc.config import Settings
+from contracts import Envelope, RequestAssigned, RequestCancelled, TechnicianUpdated
 from contracts.vocabulary import ConnectionMode, PortalType
-from servicekit.auth import Role
+from servicekit.auth import Role, websocket_subprotocols
+from testkit import bearer, eventually
 from testkit.amqp import AmqpTap, publish_raw
 from testkit.plugin import make_token
 from testkit.services import serve_in_process
 
-from chat_svc.bootstrap import bootstrap
-from chat_svc.config import Settings
-
 ACCOUNT = "acc_chat"
 COMPANY = "cmp_globex"
+
+# chat-svc's record of each technician the tests use, as portal-svc would announce them.
+TECHNICIANS = {
+    "tec_ana": [COMPANY],
+    "tec_zoe": [COMPANY],
+    "tec_bob": [COMPANY],
+    "tec_olga": ["cmp_initech"],
+}
+
+
+async def frame(ws: ClientConnection, timeout: float = 10.0) -> dict[str, Any]:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def frame_of(ws: ClientConnection, kind: str, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
+    """The next frame of type `kind` (and matching fields), skipping the others."""
+    async with asyncio.timeout(timeout):
+        while True:
+            received = json.loads(await ws.recv())
+            if received["type"] == kind and all(received.get(k) == v for k, v in match.items()):
+                return received
+
+
+async def messages(ws: ClientConnection, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+    collected: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout):
+        while len(collected) < count:
+            received = json.loads(await ws.recv())
+            if received["type"] == "message":
+                collected.append(received)
+    return collected
+
+
+async def until(ws: ClientConnection, kind: str, timeout: float = 10.0, **match: Any) -> list[dict[str, Any]]:
+    """Every frame up to and including the next one of type `kind` (and matching fields): the
+    positive barrier before asserting that some frame did NOT come before it."""
+    collected = []
+    async with asyncio.timeout(timeout):
+        while True:
+            received = json.loads(await ws.recv())
+            collected.append(received)
+            if received["type"] == kind and all(received.get(k) == v for k, v in match.items()):
+                return collected
+
+
+async def closed(ws: ClientConnection, timeout: float = 10.0) -> tuple[list[dict[str, Any]], int | None, str]:
+    """Every frame up to the close, and the close code and reason."""
+    collected: list[dict[str, Any]] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                collected.append(json.loads(await ws.recv()))
+    except ConnectionClosed as closing:
+        received = closing.rcvd
+        return collected, received.code if received else None, received.reason if received else ""
 
 
 class Chat:
@@ -34,6 +89,15 @@ class Chat:
         self.rabbitmq_url = rabbitmq_url
         self.tap = tap
         self.http = httpx.AsyncClient(base_url=base_url + "/api/chat", timeout=15)
+        self.service: Any = None
+        self.revisions: dict[str, int] = {}
+
+    # Tests reach the socket helpers through the fixture (test modules cannot import conftest).
+    frame = staticmethod(frame)
+    frame_of = staticmethod(frame_of)
+    messages = staticmethod(messages)
+    until = staticmethod(until)
+    closed = staticmethod(closed)
 
     @staticmethod
     def new_request() -> str:
@@ -68,6 +132,36 @@ class Chat:
             assigned_at=datetime.now(UTC),
         )
         return Envelope[RequestAssigned].of(data, producer="dispatch-svc", correlation_id=request_id)
+
+    async def grant(
+        self, technician_id: str, companies: list[str], *, enabled: bool = True, account_id: str = ACCOUNT
+    ) -> None:
+        """Announce the technician's current access as portal-svc does, and wait until
+        chat-svc has stored it."""
+        revision = self.revisions.get(technician_id, 0) + 1
+        self.revisions[technician_id] = revision
+        data = TechnicianUpdated(
+            technician_id=technician_id,
+            account_id=account_id,
+            display_name=technician_id,
+            company_ids=companies,
+            capacity=3,
+            enabled=enabled,
+            revision=revision,
+        )
+        await self.publish(Envelope[TechnicianUpdated].of(data, producer="portal-svc", correlation_id=technician_id))
+        records = self.service.handlers.technicians
+
+        async def stored() -> bool:
+            record = await records.record(technician_id)
+            return record is not None and record.revision >= revision
+
+        await eventually(stored, timeout=10, what=f"chat-svc stored {technician_id} revision {revision}")
+
+    async def barrier(self) -> None:
+        """Returns once chat-svc has consumed everything published before on the assignment
+        queue: a fresh assignment behind it has opened its session (one consumer, in order)."""
+        await self.open(self.new_request(), "tec_zoe")
 
     async def open(self, request_id: str, technician_id: str = "tec_ana", **kwargs: Any) -> str:
         """Assign the request as dispatch would, and wait until the session started."""
@@ -116,71 +210,16 @@ class Chat:
         return make_token(Role.ADMIN, subject="adm_1", account_id=account_id)
 
     def connect(self, session_id: str, token: str, *, after: str | None = None, header: bool = False):
+        """A socket authenticated as the web UI does it (subprotocols), or by header."""
         url = self.ws_url + session_id
-        if header:
-            return connect(url, additional_headers={"Authorization": f"Bearer {token}"})
-        url += f"?token={token}"
         if after:
-            url += f"&after={after}"
-        return connect(url)
+            url += f"?after={after}"
+        if header:
+            return connect(url, additional_headers=bearer(token))
+        return connect(url, subprotocols=websocket_subprotocols(token))  # type: ignore[arg-type]
 
     def auth(self, token: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token}"}
-
-
-async def frame(ws: ClientConnection, timeout: float = 10.0) -> dict[str, Any]:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
-
-
-async def frame_of(ws: ClientConnection, kind: str, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
-    """The next frame of type `kind` (and matching fields), skipping the others."""
-    async with asyncio.timeout(timeout):
-        while True:
-            received = json.loads(await ws.recv())
-            if received["type"] == kind and all(received.get(k) == v for k, v in match.items()):
-                return received
-
-
-async def messages(ws: ClientConnection, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
-    collected = []
-    async with asyncio.timeout(timeout):
-        while len(collected) < count:
-            received = json.loads(await ws.recv())
-            if received["type"] == "message":
-                collected.append(received)
-    return collected
-
-
-async def quiet(ws: ClientConnection, seconds: float = 0.5) -> list[dict[str, Any]]:
-    """Frames that arrive within `seconds` (to prove nothing else comes)."""
-    collected = []
-    try:
-        async with asyncio.timeout(seconds):
-            while True:
-                collected.append(json.loads(await ws.recv()))
-    except TimeoutError:
-        pass
-    return collected
-
-
-async def closed(ws: ClientConnection, timeout: float = 10.0) -> tuple[list[dict[str, Any]], int | None, str]:
-    """Every frame up to the close, and the close code and reason."""
-    collected = []
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                collected.append(json.loads(await ws.recv()))
-    except ConnectionClosed as closing:
-        received = closing.rcvd
-        return collected, received.code if received else None, received.reason if received else ""
-
-
-# Tests reach the socket helpers through the fixture (test modules cannot import conftest).
-Chat.frame = staticmethod(frame)
-Chat.frame_of = staticmethod(frame_of)
-Chat.messages = staticmethod(messages)
-Chat.quiet = staticmethod(quiet)
-Chat.closed = staticmethod(closed)
+        return bearer(token)
 
 
 async def running_chat(real_backends, name: str, **overrides: Any):
@@ -192,6 +231,8 @@ async def running_chat(real_backends, name: str, **overrides: Any):
         async with serve_in_process(service.app) as base_url:
             chat = Chat(base_url, real_backends.rabbitmq_url, tap)
             chat.service = service
+            for technician_id, companies in TECHNICIANS.items():
+                await chat.grant(technician_id, companies)
             try:
                 yield chat
             finally:

@@ -27,13 +27,19 @@ async def test_a_customer_who_comes_back_in_time_keeps_the_session(impatient_cha
     request_id = chat.new_request()
     session_id = await chat.open(request_id)
     token = chat.customer(request_id)
+    lifecycle = chat.service.handlers.lifecycle
     async with chat.connect(session_id, token) as customer:
         await chat.frame(customer)
-        await asyncio.sleep(2.0)  # connected all along: not away
+        await asyncio.sleep(1.5)  # longer than the allowed absence, but connected all along
+        # Barrier: run the abandonment check ourselves; it must leave this session alone.
+        await lifecycle.abandon_due()
+        assert (await lifecycle.sessions.get(session_id)).is_active
     async with chat.connect(session_id, token) as customer:  # back well within the second
         assert (await chat.frame(customer))["state"] == "active"
         await asyncio.sleep(1.5)
-        assert chat.events("ChatSessionEnded", request_id) == []
+        await lifecycle.abandon_due()
+        assert (await lifecycle.sessions.get(session_id)).is_active
+    assert chat.events("ChatSessionEnded", request_id) == []
     ended = await chat.ended(request_id, timeout=10)
     assert ended["data"]["ended_by"] == "abandoned"
 

@@ -19,7 +19,7 @@ async def test_the_technician_ends_with_an_outcome_and_notes(chat):
 
             await technician.send(json.dumps({"type": "end", "outcome": "resolved", "notes": "replaced toner"}))
             ended = await chat.ended(request_id)
-            technician_frames, technician_code, _ = await chat.closed(technician)
+            _technician_frames, technician_code, _ = await chat.closed(technician)
         customer_frames, customer_code, reason = await chat.closed(customer)
 
     assert ended["data"] == {
@@ -35,7 +35,12 @@ async def test_the_technician_ends_with_an_outcome_and_notes(chat):
     assert technician_code == customer_code == 1000 and reason == "session ended"
     notice = [f for f in customer_frames if f["type"] == "message"][-1]
     assert notice["author"] == "system" and notice["text"] == "The technician ended the chat."
-    assert {"type": "session", "state": "completed", "ended_by": "technician", "outcome": "resolved"}.items() <= customer_frames[-1].items()
+    assert {
+        "type": "session",
+        "state": "completed",
+        "ended_by": "technician",
+        "outcome": "resolved",
+    }.items() <= customer_frames[-1].items()
 
     detail = (await chat.http.get(f"/sessions/{session_id}", headers=chat.auth(chat.technician()))).json()
     assert detail["session"]["notes"] == "replaced toner"
@@ -59,7 +64,7 @@ async def test_the_customer_ends_the_session(chat):
         async with chat.connect(session_id, chat.customer(request_id)) as customer:
             await customer.send('{"type": "end", "outcome": "resolved"}')
             await chat.closed(customer)
-        frames, code, _ = await chat.closed(technician)
+        frames, _code, _ = await chat.closed(technician)
     ended = await chat.ended(request_id)
     assert (ended["data"]["ended_by"], ended["data"]["outcome"]) == ("customer", "unknown")
     assert "The customer ended the chat." in [f.get("text") for f in frames]
@@ -90,9 +95,7 @@ async def test_the_technician_ends_over_http_and_the_transcript_downloads(chat):
     ended = await chat.ended(request_id)
     assert ended["data"]["outcome"] == "unresolved"
 
-    transcript = await chat.http.get(
-        f"/sessions/{session_id}/transcript", headers=chat.auth(chat.customer(request_id))
-    )
+    transcript = await chat.http.get(f"/sessions/{session_id}/transcript", headers=chat.auth(chat.customer(request_id)))
     assert transcript.status_code == 200
     assert transcript.headers["content-disposition"] == f'attachment; filename="chat-{session_id}.txt"'
     assert "my screen is blue" in transcript.text

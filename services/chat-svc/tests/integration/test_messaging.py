@@ -57,7 +57,11 @@ async def test_typing_reaches_the_other_side_only(chat):
             await chat.frame_of(customer, "message", author="system")
             await customer.send('{"type": "typing"}')
             assert await chat.frame_of(technician, "typing") == {"type": "typing", "author": "customer"}
-            assert not [f for f in await chat.quiet(customer, 0.3) if f["type"] == "typing"]
+            # Barrier: a message sent after the typing frame reaches the customer after any
+            # typing frame would have (one ordered queue per socket).
+            await technician.send('{"type": "message", "text": "barrier"}')
+            before = await chat.until(customer, "message", text="barrier")
+            assert not [f for f in before if f["type"] == "typing"]
 
 
 async def test_a_reconnecting_client_gets_exactly_what_it_missed(chat):
@@ -77,7 +81,10 @@ async def test_a_reconnecting_client_gets_exactly_what_it_missed(chat):
             assert (await chat.frame(customer))["type"] == "session"
             missed = await chat.messages(customer, 3)
             assert [m["text"] for m in missed] == [f"while away {n}" for n in range(3)]
-            assert not [f for f in await chat.quiet(customer) if f["type"] == "message"]
+            # Barrier: the customer's own next message comes right after what was missed.
+            await customer.send('{"type": "message", "text": "back"}')
+            before = await chat.until(customer, "message", text="back")
+            assert not [f for f in before[:-1] if f["type"] == "message"]
 
             # The same over the open socket, e.g. after a page woke up from sleep.
             await customer.send(json.dumps({"type": "resume", "after": last_seen["id"]}))
@@ -86,8 +93,9 @@ async def test_a_reconnecting_client_gets_exactly_what_it_missed(chat):
         # Without `after` a client gets the whole history.
         async with chat.connect(session_id, chat.customer(request_id)) as customer:
             await chat.frame(customer)
-            history = await chat.messages(customer, 5)
-            assert [m["author"] for m in history] == ["system", "customer", "technician", "technician", "technician"]
+            history = await chat.messages(customer, 6)
+            authors = ["system", "customer", "technician", "technician", "technician", "customer"]
+            assert [m["author"] for m in history] == authors
 
 
 async def test_a_retried_message_with_the_same_client_id_is_stored_once(chat):

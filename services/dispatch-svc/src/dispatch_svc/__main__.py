@@ -1,9 +1,8 @@
 """Run dispatch-svc: `python -m dispatch_svc` (configured by environment variables)."""
 
-from servicekit.runtime import serve
-
 from dispatch_svc.bootstrap import bootstrap
 from dispatch_svc.config import Settings
+from servicekit.runtime import serve
 
 
 def main() -> None:

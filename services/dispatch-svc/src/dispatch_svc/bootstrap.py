@@ -1,34 +1,37 @@
 """Composition root of dispatch-svc: the one place its parts are wired, for production and tests."""
 
-import asyncio
-from dataclasses import dataclass
-
-from faststream_fastapi import FastStreamAPI
-
 from contracts import (
     ConnectionCodeIssued,
     ConnectionCodeRevoked,
+    EventPayload,
     RequestAssigned,
     RequestOffered,
     RequestOfferWithdrawn,
     RequestQueued,
     RequestRejected,
 )
-from servicekit.runtime import Runtime, asyncapi_document, build_app, create_runtime
-
-from dispatch_svc.adapters.codes import Codes
-from dispatch_svc.adapters.portals import Portals
-from dispatch_svc.adapters.requests import Requests
-from dispatch_svc.adapters.technicians import Technicians
+from dispatch_svc.adapters.codes import CodeRepository
+from dispatch_svc.adapters.portals import PortalRepository
+from dispatch_svc.adapters.requests import RequestRepository
+from dispatch_svc.adapters.technicians import TechnicianRepository
 from dispatch_svc.config import Settings
+from dispatch_svc.entrypoints import consumers
 from dispatch_svc.entrypoints.api import api_router
-from dispatch_svc.entrypoints.consumers import register_consumers
-from dispatch_svc.handlers.routing import Dispatch
-from dispatch_svc.handlers.sweeper import sweep_forever
+from dispatch_svc.handlers import Handlers
+from dispatch_svc.handlers.common import Announcer, Rejections
+from dispatch_svc.handlers.inbox import Inbox
+from dispatch_svc.handlers.lifecycle import RequestLifecycle
+from dispatch_svc.handlers.phone import ConnectionCodes, PhoneRouting
+from dispatch_svc.handlers.queue import QueueRouting
+from dispatch_svc.handlers.roster import TechnicianRoster
+from dispatch_svc.handlers.routing import Router
+from dispatch_svc.handlers.sweeper import Sweeper
+from dispatch_svc.handlers.web import WebRouting
+from servicekit.runtime import Runtime, Service, assemble, create_runtime
 
 DESCRIPTION = "Assistline dispatch-svc: routing for the Web, Phone and Queue modes, connection codes, queue state."
 
-EMITS: tuple = (
+EMITS: tuple[type[EventPayload], ...] = (
     RequestOffered,
     RequestOfferWithdrawn,
     RequestQueued,
@@ -39,38 +42,50 @@ EMITS: tuple = (
 )
 
 
-@dataclass
-class Service:
-    app: FastStreamAPI
-    runtime: Runtime
-    dispatch: Dispatch
+def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list]:
+    """The use cases over their repositories (also returned, for their indexes)."""
+    # Only live requests and live codes carry events; their history collections never do.
+    requests = RequestRepository(runtime.outbox_collection("requests"), runtime.collection("request_history"))
+    technicians = TechnicianRepository(runtime.collection("technicians"), default_capacity=settings.default_capacity)
+    codes = CodeRepository(
+        runtime.outbox_collection("codes"), runtime.collection("code_history"), runtime.collection("code_guards")
+    )
+    portals = PortalRepository(runtime.collection("portals"))
 
-    def asyncapi(self) -> str:
-        return asyncapi_document(self.runtime, description=DESCRIPTION)
+    announce = Announcer(runtime.event)
+    rejections = Rejections(requests, announce)
+    connection_codes = ConnectionCodes(codes, technicians, announce, settings)
+    queue = QueueRouting(requests, technicians, announce, accept_timeout=settings.accept_timeout_seconds)
+    web = WebRouting(requests, technicians, announce, rejections, offer_timeout=settings.offer_timeout_seconds)
+    phone = PhoneRouting(requests, technicians, codes, announce, rejections, settings)
+    router = Router(requests, technicians, queue, web, phone)
+    handlers = Handlers(
+        settings=settings,
+        lifecycle=RequestLifecycle(requests, technicians, portals, router, announce, rejections),
+        roster=TechnicianRoster(technicians, requests, router, web, connection_codes),
+        router=router,
+        inbox=Inbox(requests, technicians, web),
+        codes=connection_codes,
+        sweeper=Sweeper(
+            requests, technicians, codes, router, connection_codes, stuck_after=settings.stuck_after_seconds
+        ),
+    )
+    return handlers, [requests, technicians, codes, portals]
 
 
 def bootstrap(settings: Settings) -> Service:
     runtime = create_runtime(settings, emits=EMITS)
-    db = runtime.db
-    dispatch = Dispatch(
-        runtime=runtime,
-        settings=settings,
-        requests=Requests(db["requests"], db["request_history"], runtime.outbox),
-        technicians=Technicians(db["technicians"], default_capacity=settings.default_capacity),
-        codes=Codes(db["codes"], db["code_history"], db["code_guards"], runtime.outbox),
-        portals=Portals(db["portals"]),
+    handlers, repositories = build_handlers(runtime, settings)
+    consumers.register(runtime.broker, runtime.service, handlers)
+
+    async def sweep() -> None:
+        await handlers.sweeper.tick()
+
+    runtime.every(settings.sweep_interval_seconds, sweep, name="dispatch-sweeper")
+    return assemble(
+        runtime,
+        handlers=handlers,
+        description=DESCRIPTION,
+        routers=[api_router(handlers, runtime.auth)],
+        repositories=repositories,
     )
-    # Only these two carry staged events; history collections never do.
-    runtime.outbox.track(dispatch.requests.live, dispatch.codes.live)
-    register_consumers(runtime.broker, runtime.service, dispatch)
-    runtime.background.append(lambda: sweep_forever(dispatch))
-
-    async def on_startup() -> None:
-        await asyncio.gather(
-            dispatch.requests.create_indexes(),
-            dispatch.technicians.create_indexes(),
-            dispatch.codes.create_indexes(),
-        )
-
-    app = build_app(runtime, routers=[api_router(dispatch)], description=DESCRIPTION, on_startup=on_startup)
-    return Service(app=app, runtime=runtime, dispatch=dispatch)

@@ -44,6 +44,4 @@ class Settings(ServiceSettings):
     code_failures_per_window: int = Field(
         default=20, ge=1, description="Wrong connection codes tolerated per company and window."
     )
-    code_failure_window_seconds: float = Field(
-        default=60.0, gt=0, description="Window of the wrong-code rate limit."
-    )
+    code_failure_window_seconds: float = Field(default=60.0, gt=0, description="Window of the wrong-code rate limit.")

@@ -7,13 +7,15 @@ from typing import Any
 import httpx
 import pytest
 
+from dispatch_svc.bootstrap import bootstrap
+from dispatch_svc.config import Settings
+from dispatch_svc.handlers import Handlers
 from servicekit.auth import Role
+from servicekit.runtime import Service
+from testkit import bearer, eventually
 from testkit.amqp import AmqpTap
 from testkit.plugin import make_token
 from testkit.services import serve_in_process
-
-from dispatch_svc.bootstrap import Service, bootstrap
-from dispatch_svc.config import Settings
 
 from ..support import ACCOUNT, Bus
 
@@ -36,18 +38,33 @@ class Running:
     def db(self):
         return self.service.runtime.db
 
+    @property
+    def handlers(self) -> Handlers:
+        return self.service.handlers
+
     def technician(self, technician_id: str, companies: list[str]) -> dict[str, str]:
-        token = make_token(Role.TECHNICIAN, subject=technician_id, account_id=ACCOUNT, company_ids=companies)
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(make_token(Role.TECHNICIAN, subject=technician_id, account_id=ACCOUNT, company_ids=companies))
 
     def events(self, event_type: str, request_id: str | None = None) -> list[dict[str, Any]]:
         return [
-            m["data"] for m in self.tap.of_type(event_type)
+            m["data"]
+            for m in self.tap.of_type(event_type)
             if request_id is None or m["data"].get("request_id") == request_id
         ]
 
-    async def wait(self, event_type: str, predicate: Callable[[dict[str, Any]], bool] = lambda d: True,
-                   timeout: float = 15.0) -> dict[str, Any]:
+    async def technician_record(self, technician_id: str, **expected: Any) -> dict[str, Any]:
+        """Waits until dispatch's record of the technician has the `expected` fields (the
+        consumed marker of a technician event), and returns it."""
+
+        async def matches() -> dict[str, Any] | None:
+            found = await self.db["technicians"].find_one({"_id": technician_id})
+            return found if found and all(found.get(k) == v for k, v in expected.items()) else None
+
+        return await eventually(matches, timeout=15, what=f"{technician_id} with {expected}")
+
+    async def wait(
+        self, event_type: str, predicate: Callable[[dict[str, Any]], bool] = lambda d: True, timeout: float = 15.0
+    ) -> dict[str, Any]:
         message = await self.tap.wait_for(lambda m: m.get("type") == event_type and predicate(m["data"]), timeout)
         return message["data"]
 

@@ -8,11 +8,11 @@ import aio_pika
 import pytest
 
 from contracts import RequestQueued
-from servicekit.outbox import LEASE
-from testkit.amqp import publish_raw
-
-from dispatch_svc.adapters.technicians import SlotClaim, Technicians
+from dispatch_svc.adapters.technicians import SlotClaim, TechnicianRepository
 from dispatch_svc.handlers.clock import now
+from servicekit.outbox import LEASE, OUTBOX
+from testkit import eventually
+from testkit.amqp import publish_raw
 
 from ..support import available, cancelled, ended, envelope, started, submitted, unavailable, unique, updated
 
@@ -45,7 +45,10 @@ async def test_every_consumed_event_delivered_twice_has_one_effect(dispatch_serv
         await svc.bus.send(gone)
         await svc.bus.send(gone)
         await svc.wait("RequestOfferWithdrawn", lambda d: d["request_id"] == web_id)
-        await asyncio.sleep(1.0)
+        # The barrier: every duplicate was absorbed (the technician's unavailability is last in
+        # its queue) and a sweep ran since, filing the finished requests.
+        await svc.technician_record("tec_ana", available=False, active=[])
+        await svc.handlers.sweeper.tick()
 
         assert len(svc.events("RequestAssigned", queue_id)) == 1
         assert len(svc.events("RequestOffered", web_id)) == 1
@@ -58,7 +61,9 @@ async def test_every_consumed_event_delivered_twice_has_one_effect(dispatch_serv
 
         # A submission redelivered after its request was finished does not bring it back.
         await svc.bus.send(twice[2])
-        await asyncio.sleep(0.8)
+        marker = unique("req_marker")  # the same queue, one consumer: absorbed after the duplicate
+        await svc.bus.send(submitted(marker, company))
+        await svc.wait("RequestQueued", lambda d: d["request_id"] == marker)
         assert len(svc.events("RequestAssigned", queue_id)) == 1
         assert await svc.db["requests"].count_documents({"_id": queue_id}) == 0
 
@@ -97,7 +102,8 @@ async def test_sweeper_repairs_what_a_crash_left_half_done(dispatch_service):
     async with dispatch_service() as svc:
         await svc.bus.send(available("tec_ana", [company], 1, capacity=1))
         await svc.bus.send(available("tec_bob", [company], 1, capacity=1))
-        await asyncio.sleep(0.4)
+        await svc.technician_record("tec_ana", available=True)
+        await svc.technician_record("tec_bob", available=True)
         technicians, requests = svc.db["technicians"], svc.db["requests"]
         long_ago = now() - timedelta(seconds=30)
         # Crash after claiming Ana's slot, before claiming the request: the request is new.
@@ -107,53 +113,74 @@ async def test_sweeper_repairs_what_a_crash_left_half_done(dispatch_service):
         )
         document = submitted(stranded, company).model_dump()
         await requests.insert_one(
-            {**{k: v for k, v in document.items() if k != "request_id"}, "_id": stranded, "state": "new", "rev": 0,
-             "queued_since": document["submitted_at"], "correlation_id": "corr-crash", "offered_to": [],
-             "assignment": 0, "created_at": long_ago}
+            {
+                **{k: v for k, v in document.items() if k != "request_id"},
+                "_id": stranded,
+                "state": "new",
+                "rev": 0,
+                "queued_since": document["submitted_at"],
+                "correlation_id": "corr-crash",
+                "offered_to": [],
+                "assignment": 0,
+                "created_at": long_ago,
+            }
         )
         assigned = await svc.wait("RequestAssigned", lambda d: d["request_id"] == stranded)
         assert assigned["assignment"] == 1
-        await asyncio.sleep(1.0)
-        ana = await technicians.find_one({"_id": "tec_ana"})
-        bob = await technicians.find_one({"_id": "tec_bob"})
         holder = assigned["technician_id"]
-        assert {"tec_ana": ana, "tec_bob": bob}[holder]["active"] == [stranded]
-        other = bob if holder == "tec_ana" else ana
-        assert other["active"] == []  # the orphaned slot was freed
+        other = "tec_bob" if holder == "tec_ana" else "tec_ana"
+        await svc.technician_record(other, active=[])  # the orphaned slot was freed
+        assert (await technicians.find_one({"_id": holder}))["active"] == [stranded]
 
         # Crash after the write, before the publish: the staged event is published by the sweeper.
         staged = unique("req_staged")
         event = svc.service.runtime.event(
-            RequestQueued(
-                request_id=staged, account_id="acc_test", company_id=company, position=1, queued_since=now()
-            ),
+            RequestQueued(request_id=staged, account_id="acc_test", company_id=company, position=1, queued_since=now()),
             correlation_id="corr-staged",
         )
         await requests.insert_one(
-            {"_id": staged, "state": "cancelled", "rev": 1, "company_id": company,
-             **svc.service.runtime.outbox.staged_fields([event]), LEASE: long_ago}
+            {
+                "_id": staged,
+                "state": "cancelled",
+                "rev": 1,
+                "company_id": company,
+                OUTBOX: [{"_id": str(event.event_id), "type": event.type, "body": event.model_dump(mode="json")}],
+                LEASE: long_ago,
+            }
         )
         published = await svc.wait("RequestQueued", lambda d: d["request_id"] == staged)
         assert published["position"] == 1
-        await asyncio.sleep(1.0)
-        assert await requests.count_documents({"_id": staged}) == 0  # then filed in the history
+        # Then filed in the history.
+        await eventually(lambda: svc.db["request_history"].count_documents({"_id": staged}))
+        assert await requests.count_documents({"_id": staged}) == 0
 
 
 async def test_a_stalled_claimer_cannot_free_the_slot_of_a_later_claim(dispatch_service):
     # Worker A claims, stalls; the sweeper frees A's slot; worker B claims the same request
     # again. When A finally gives its claim back, B's slot must stay: else capacity leaks.
     async with dispatch_service() as svc:
-        technicians = Technicians(svc.db["technicians"], default_capacity=1)
+        technicians = TechnicianRepository(svc.db["technicians"], default_capacity=1)
         await svc.db["technicians"].insert_one(
-            {"_id": "tec_slow", "enabled": True, "capacity": 1, "active": [], "available": True}
+            {
+                "_id": "tec_slow",
+                "enabled": True,
+                "capacity": 1,
+                "active": [],
+                "available": True,
+                "company_ids": ["cmp_x"],
+            }
         )
         first_at = datetime.now(UTC) - timedelta(seconds=30)
-        doc = await svc.db["technicians"].find_one({"_id": "tec_slow"})
-        assert await technicians.claim_slot(doc, "req_x", first_at, company_id=None) is SlotClaim.CLAIMED
+        assert (
+            await technicians.claim_slot("tec_slow", "req_x", first_at, company_id="cmp_x", routable=False)
+            is SlotClaim.CLAIMED
+        )
         await technicians.release_slot("tec_slow", "req_x", claimed_at=first_at)  # the sweeper
         second_at = datetime.now(UTC)
-        doc = await svc.db["technicians"].find_one({"_id": "tec_slow"})
-        assert await technicians.claim_slot(doc, "req_x", second_at, company_id=None) is SlotClaim.CLAIMED
+        assert (
+            await technicians.claim_slot("tec_slow", "req_x", second_at, company_id="cmp_x", routable=False)
+            is SlotClaim.CLAIMED
+        )
 
         await technicians.release_slot("tec_slow", "req_x", claimed_at=first_at)  # A, late
         assert (await svc.db["technicians"].find_one({"_id": "tec_slow"}))["active"] == ["req_x"]

@@ -4,7 +4,6 @@ import asyncio
 
 import pytest
 
-
 from ..support import submitted, unique, updated
 
 pytestmark = pytest.mark.integration
@@ -19,7 +18,7 @@ async def test_a_valid_code_connects_to_its_technician_once(dispatch_service):
     async with dispatch_service() as svc:
         ana = svc.technician("tec_ana", [company])
         await svc.bus.send(updated("tec_ana", [company], 1, capacity=3))
-        await asyncio.sleep(0.3)
+        await svc.technician_record("tec_ana", revision=1)
         created = await svc.http.post("/codes", json={"company_id": company}, headers=ana)
         assert created.status_code == 201
         code = created.json()
@@ -54,7 +53,7 @@ async def test_expired_and_revoked_codes_do_not_connect(dispatch_service):
     async with dispatch_service(code_ttl_seconds=0.5) as svc:
         ana = svc.technician("tec_ana", [company])
         code = (await svc.http.post("/codes", json={"company_id": company}, headers=ana)).json()
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(1.0)  # the code's lifetime passes
         late = unique("req")
         await svc.bus.send(phone(late, company, code["code"]))
         expired = await svc.wait("RequestRejected", lambda d: d["request_id"] == late)
@@ -122,8 +121,10 @@ async def test_code_of_a_busy_technician_stays_usable(dispatch_service):
     async with dispatch_service() as svc:
         ana = svc.technician("tec_ana", [company])
         await svc.bus.send(updated("tec_ana", [company], 1, capacity=1))
-        await asyncio.sleep(0.3)
-        first, second = [(await svc.http.post("/codes", json={"company_id": company}, headers=ana)).json() for _ in "ab"]
+        await svc.technician_record("tec_ana", revision=1)
+        first, second = [
+            (await svc.http.post("/codes", json={"company_id": company}, headers=ana)).json() for _ in "ab"
+        ]
         busy = unique("req")
         await svc.bus.send(phone(busy, company, first["code"]))
         await svc.wait("RequestAssigned", lambda d: d["request_id"] == busy)
@@ -131,4 +132,6 @@ async def test_code_of_a_busy_technician_stays_usable(dispatch_service):
         await svc.bus.send(phone(blocked, company, second["code"]))
         rejected = await svc.wait("RequestRejected", lambda d: d["request_id"] == blocked)
         assert rejected["reason"] == "technician_unavailable"
-        assert [c["code_id"] for c in (await svc.http.get("/codes", headers=ana)).json()["codes"]] == [second["code_id"]]
+        assert [c["code_id"] for c in (await svc.http.get("/codes", headers=ana)).json()["codes"]] == [
+            second["code_id"]
+        ]

@@ -1,9 +1,12 @@
 """Queue mode: round robin, FIFO, capacity, acknowledgement timeout, cancellation."""
 
 import asyncio
+import itertools
 from datetime import datetime
 
 import pytest
+
+from testkit import eventually
 
 from ..support import available, cancelled, ended, started, submitted, unavailable, unique
 
@@ -16,7 +19,8 @@ async def test_round_robin_is_fair_over_many_requests(dispatch_service):
     async with dispatch_service() as svc:
         for technician in technicians:
             await svc.bus.send(available(technician, [company], 1, capacity=10))
-        await asyncio.sleep(0.5)
+        for technician in technicians:
+            await svc.technician_record(technician, available=True)
         request_ids = [unique(f"req{i:02d}") for i in range(12)]
         for request_id in request_ids:
             await svc.bus.send(submitted(request_id, company))
@@ -40,15 +44,19 @@ async def test_fifo_queue_when_nobody_is_available_then_served_in_order(dispatch
         await svc.bus.send(available("tec_ana", [company], 1, capacity=1))
         first = await svc.wait("RequestAssigned")
         assert first["request_id"] == request_ids[0] and first["technician_id"] == "tec_ana"
-        await asyncio.sleep(0.8)
-        assert len(svc.events("RequestAssigned")) == 1  # capacity 1: the others keep waiting
+        # The barrier: a sweep (which serves every waiting company) has run since.
+        await svc.handlers.sweeper.tick()
+        # Capacity 1: the others keep waiting.
+        assert await svc.db["requests"].count_documents({"state": "assigned"}) == 1
+        assert len(svc.events("RequestAssigned")) == 1
 
-        for served, following in zip(request_ids, request_ids[1:]):
+        for served, following in itertools.pairwise(request_ids):
             await svc.bus.send(ended(served, company, "tec_ana"))
             nxt = await svc.wait("RequestAssigned", lambda d, r=following: d["request_id"] == r)
             assert nxt["technician_id"] == "tec_ana"
         await svc.bus.send(ended(request_ids[-1], company, "tec_ana"))
-        await asyncio.sleep(0.8)
+        await svc.technician_record("tec_ana", active=[])
+        await svc.handlers.sweeper.tick()
         assert await svc.db["requests"].count_documents({}) == 0
         history = [d async for d in svc.db["request_history"].find({"_id": {"$in": request_ids}})]
         assert sorted(d["state"] for d in history) == ["completed"] * 3
@@ -74,7 +82,8 @@ async def test_unacknowledged_assignment_goes_back_to_the_head_and_to_the_next_t
     async with dispatch_service(accept_timeout_seconds=1.0) as svc:
         await svc.bus.send(available("tec_ana", [company], 1, capacity=2))
         await svc.bus.send(available("tec_bob", [company], 1, capacity=2))
-        await asyncio.sleep(0.4)
+        await svc.technician_record("tec_ana", available=True)
+        await svc.technician_record("tec_bob", available=True)
         request_id = unique("req")
         await svc.bus.send(submitted(request_id, company))
         first = await svc.wait("RequestAssigned", lambda d: d["request_id"] == request_id)
@@ -94,7 +103,10 @@ async def test_unacknowledged_assignment_goes_back_to_the_head_and_to_the_next_t
         assert ack.status_code == 200 and ack.json()["acknowledged"] is True
         late = await svc.http.post(f"/requests/{request_id}/accept", headers=svc.technician("tec_ana", [company]))
         assert late.status_code == 409 and late.json()["error"] == "not_assigned_to_you"
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(1.2)  # past Bob's acknowledgement deadline, had he not acknowledged
+        await svc.handlers.sweeper.tick()  # the barrier: the sweep that would take it back ran
+        stored = await svc.db["requests"].find_one({"_id": request_id})
+        assert (stored["state"], stored["technician_id"], stored["assignment"]) == ("assigned", "tec_bob", 2)
         assert len(svc.events("RequestAssigned", request_id)) == 2
         assert (await svc.db["technicians"].find_one({"_id": "tec_ana"}))["active"] == []
 
@@ -103,7 +115,7 @@ async def test_technician_going_unavailable_before_acknowledging_loses_the_reque
     company = unique("cmp")
     async with dispatch_service() as svc:
         await svc.bus.send(available("tec_ana", [company], 1))
-        await asyncio.sleep(0.3)
+        await svc.technician_record("tec_ana", available=True)
         request_id = unique("req")
         await svc.bus.send(submitted(request_id, company))
         await svc.wait("RequestAssigned", lambda d: d["request_id"] == request_id)
@@ -115,7 +127,9 @@ async def test_technician_going_unavailable_before_acknowledging_loses_the_reque
         assert second["technician_id"] == "tec_bob"
         # A stale "available" (older sequence) must not bring Ana back.
         await svc.bus.send(available("tec_ana", [company], 1))
-        await asyncio.sleep(0.5)
+        # The barrier: a later event on the same queue (one consumer, in order) was absorbed.
+        await svc.bus.send(available("tec_zed", [unique("cmp")], 1))
+        await svc.technician_record("tec_zed", available=True)
         assert (await svc.db["technicians"].find_one({"_id": "tec_ana"}))["available"] is False
 
 
@@ -125,7 +139,7 @@ async def test_the_chat_opening_is_not_the_technicians_acknowledgement(dispatch_
     company = unique("cmp")
     async with dispatch_service(accept_timeout_seconds=1.0) as svc:
         await svc.bus.send(available("tec_ana", [company], 1))
-        await asyncio.sleep(0.3)
+        await svc.technician_record("tec_ana", available=True)
         request_id = unique("req")
         await svc.bus.send(submitted(request_id, company))
         await svc.wait("RequestAssigned", lambda d: d["request_id"] == request_id)
@@ -138,7 +152,7 @@ async def test_cancellation_releases_everything(dispatch_service):
     company = unique("cmp")
     async with dispatch_service() as svc:
         await svc.bus.send(available("tec_ana", [company], 1, capacity=1))
-        await asyncio.sleep(0.3)
+        await svc.technician_record("tec_ana", available=True)
         assigned, waiting, web = unique("req_assigned"), unique("req_waiting"), unique("req_web")
         await svc.bus.send(submitted(assigned, company))
         await svc.wait("RequestAssigned", lambda d: d["request_id"] == assigned)
@@ -156,9 +170,16 @@ async def test_cancellation_releases_everything(dispatch_service):
         await svc.bus.send(submitted(third, company))
         await svc.wait("RequestQueued", lambda d: d["request_id"] == third)
         await svc.bus.send(cancelled(third, company))
+        await eventually(lambda: svc.db["requests"].count_documents({"_id": third, "state": "cancelled"}))
         await svc.bus.send(ended(waiting, company, "tec_ana"))
-        await asyncio.sleep(1.0)
+        # The barrier: Ana's freed slot goes to a later request, which the cancelled one
+        # would have had first had it stayed in the queue.
+        fourth = unique("req_fourth")
+        await svc.bus.send(submitted(fourth, company))
+        await svc.wait("RequestAssigned", lambda d: d["request_id"] == fourth)
         assert not svc.events("RequestAssigned", third)
+        await svc.bus.send(ended(fourth, company, "tec_ana"))
+        await svc.technician_record("tec_ana", active=[])
 
         # An open Web offer is withdrawn from everyone it was made to.
         await svc.bus.send(submitted(web, company, mode="web", portal_type="smart_box"))
@@ -166,10 +187,16 @@ async def test_cancellation_releases_everything(dispatch_service):
         await svc.bus.send(cancelled(web, company))
         gone = await svc.wait("RequestOfferWithdrawn", lambda d: d["request_id"] == web)
         assert gone["technician_ids"] == ["tec_ana"] and gone["reason"] == "cancelled"
-        await asyncio.sleep(0.5)
+        await svc.handlers.sweeper.tick()
         assert await svc.db["requests"].count_documents({}) == 0
         states = {d["_id"]: d["state"] async for d in svc.db["request_history"].find()}
-        assert states == {assigned: "cancelled", waiting: "completed", third: "cancelled", web: "cancelled"}
+        assert states == {
+            assigned: "cancelled",
+            waiting: "completed",
+            third: "cancelled",
+            fourth: "completed",
+            web: "cancelled",
+        }
         assert (await svc.db["technicians"].find_one({"_id": "tec_ana"}))["active"] == []
         closed = await svc.http.post(f"/requests/{web}/accept", headers=svc.technician("tec_ana", [company]))
         assert closed.status_code == 409 and closed.json()["error"] == "request_closed"
@@ -181,7 +208,7 @@ async def test_a_cancellation_that_overtakes_its_submission_still_wins(dispatch_
         await svc.bus.send(available("tec_ana", [company], 1))
         request_id = unique("req")
         await svc.bus.send(cancelled(request_id, company))
-        await asyncio.sleep(0.4)
+        await eventually(lambda: svc.db["request_history"].count_documents({"_id": request_id}))
         await svc.bus.send(submitted(request_id, company))
         later = unique("req")
         await svc.bus.send(submitted(later, company))

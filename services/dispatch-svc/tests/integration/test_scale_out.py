@@ -44,9 +44,10 @@ async def test_two_workers_assign_every_request_exactly_once_within_capacity(rea
     workers = [worker(real_backends, database), worker(real_backends, database)]
     try:
         await asyncio.gather(*(wait_ready(w.base_url, "/api/dispatch/ready") for w in workers))
-        async with AmqpTap(real_backends.rabbitmq_url, "request.assigned.*") as tap, Bus(
-            real_backends.rabbitmq_url
-        ) as bus:
+        async with (
+            AmqpTap(real_backends.rabbitmq_url, "request.assigned.*") as tap,
+            Bus(real_backends.rabbitmq_url) as bus,
+        ):
             for technician, its_companies in technicians.items():
                 await bus.send(available(technician, its_companies, 1, capacity=CAPACITY))
             await asyncio.sleep(1.0)
@@ -73,7 +74,9 @@ async def test_two_workers_assign_every_request_exactly_once_within_capacity(rea
                     assigned_to[data["request_id"]].append(data["technician_id"])
                     open_sessions[data["technician_id"]] += 1
                     peak[data["technician_id"]] = max(peak[data["technician_id"]], open_sessions[data["technician_id"]])
-                    ends.append(asyncio.create_task(end_later(data["request_id"], data["company_id"], data["technician_id"])))
+                    ends.append(
+                        asyncio.create_task(end_later(data["request_id"], data["company_id"], data["technician_id"]))
+                    )
 
             handled: set[str] = set()
             request_ids = [f"req_{i:03d}_{uuid.uuid4().hex[:6]}" for i in range(REQUESTS)]

@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from contracts import PortalConfigured
+from testkit import eventually
 
 from ..support import available, submitted, unavailable, unique
 
@@ -17,7 +18,8 @@ async def test_two_technicians_accepting_at_once_exactly_one_wins(dispatch_servi
         await svc.bus.send(available("tec_ana", [company], 1))
         await svc.bus.send(available("tec_bob", [company], 1))
         request_id = unique("req")
-        await asyncio.sleep(0.5)
+        await svc.technician_record("tec_ana", available=True)
+        await svc.technician_record("tec_bob", available=True)
         await svc.bus.send(submitted(request_id, company, mode="web", portal_type="smart_button"))
         offer = await svc.wait("RequestOffered", lambda d: d["request_id"] == request_id)
         assert sorted(offer["technician_ids"]) == ["tec_ana", "tec_bob"]
@@ -38,7 +40,9 @@ async def test_two_technicians_accepting_at_once_exactly_one_wins(dispatch_servi
         withdrawn = await svc.wait("RequestOfferWithdrawn", lambda d: d["request_id"] == request_id)
         assert withdrawn["reason"] == "taken"
         assert withdrawn["technician_ids"] == [t for t in ("tec_ana", "tec_bob") if t != winner]
-        await asyncio.sleep(0.5)
+        await svc.handlers.sweeper.tick()  # the barrier: nothing later re-assigns it
+        stored = await svc.db["requests"].find_one({"_id": request_id})
+        assert (stored["state"], stored["technician_id"], stored["assignment"]) == ("assigned", winner, 1)
         assert len(svc.events("RequestAssigned", request_id)) == 1
 
         mine = (await svc.http.get("/requests", headers=svc.technician(winner, [company]))).json()
@@ -51,14 +55,16 @@ async def test_late_technician_is_offered_and_lapsed_offers_are_made_again(dispa
     company = unique("cmp")
     async with dispatch_service(offer_timeout_seconds=1.0) as svc:
         await svc.bus.send(available("tec_ana", [company], 1))
-        await asyncio.sleep(0.3)
+        await svc.technician_record("tec_ana", available=True)
         request_id = unique("req")
         await svc.bus.send(submitted(request_id, company, mode="web", portal_type="smart_box"))
         first = await svc.wait("RequestOffered", lambda d: d["request_id"] == request_id)
         assert first["technician_ids"] == ["tec_ana"]
 
         await svc.bus.send(available("tec_bob", [company], 1))
-        late = await svc.wait("RequestOffered", lambda d: d["request_id"] == request_id and d["technician_ids"] == ["tec_bob"])
+        late = await svc.wait(
+            "RequestOffered", lambda d: d["request_id"] == request_id and d["technician_ids"] == ["tec_bob"]
+        )
         assert late["expires_at"] == first["expires_at"]
 
         again = await svc.wait(
@@ -82,7 +88,8 @@ async def test_smart_match_is_offered_only_to_the_chosen_technician(dispatch_ser
     async with dispatch_service() as svc:
         await svc.bus.send(available("tec_ana", [company], 1))
         await svc.bus.send(available("tec_bob", [company], 1))
-        await asyncio.sleep(0.4)
+        await svc.technician_record("tec_ana", available=True)
+        await svc.technician_record("tec_bob", available=True)
         chosen = unique("req")
         await svc.bus.send(
             submitted(chosen, company, mode="web", portal_type="smart_match", chosen_technician_id="tec_bob")
@@ -101,7 +108,7 @@ async def test_accept_refusals_are_clear(dispatch_service):
     company, other = unique("cmp"), unique("cmp")
     async with dispatch_service() as svc:
         await svc.bus.send(available("tec_ana", [company], 1, capacity=1))
-        await asyncio.sleep(0.3)
+        await svc.technician_record("tec_ana", available=True)
         first, second = unique("req"), unique("req")
         await svc.bus.send(submitted(first, company, mode="web", portal_type="smart_box"))
         await svc.bus.send(submitted(second, company, mode="web", portal_type="smart_box"))
@@ -131,16 +138,27 @@ async def test_accept_refusals_are_clear(dispatch_service):
 async def test_requests_of_a_portal_made_inactive_are_rejected(dispatch_service):
     company = unique("cmp")
     async with dispatch_service() as svc:
+
         def portal(status: str, revision: int) -> PortalConfigured:
             return PortalConfigured(
-                portal_id=f"prt_{company}", account_id="acc_test", company_id=company, subdomain=company,
-                status=status, mode="web", portal_type="smart_box", revision=revision,
+                portal_id=f"prt_{company}",
+                account_id="acc_test",
+                company_id=company,
+                subdomain=company,
+                status=status,
+                mode="web",
+                portal_type="smart_box",
+                revision=revision,
             )
 
         await svc.bus.send(available("tec_ana", [company], 1))
         await svc.bus.send(portal("inactive", 2))
         await svc.bus.send(portal("active", 1))  # stale: an older revision changes nothing
-        await asyncio.sleep(0.5)
+        await svc.technician_record("tec_ana", available=True)
+        # The barrier: a later event on the portals' queue (one consumer, in order) was absorbed.
+        await svc.bus.send(PortalConfigured(**{**portal("active", 1).model_dump(), "portal_id": "prt_marker"}))
+        await eventually(lambda: svc.db["portals"].count_documents({"_id": "prt_marker"}))
+        assert (await svc.db["portals"].find_one({"_id": f"prt_{company}"}))["status"] == "inactive"
         request_id = unique("req")
         await svc.bus.send(submitted(request_id, company, mode="web", portal_type="smart_box"))
         rejected = await svc.wait("RequestRejected", lambda d: d["request_id"] == request_id)

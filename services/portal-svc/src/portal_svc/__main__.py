@@ -1,42 +1,46 @@
 """Run portal-svc: `python -m portal_svc` (configured by environment variables).
 
 `python -m portal_svc seed` creates the demo account (see `portal_svc.handlers.seed`) and exits.
+`python -m portal_svc reannounce` re-publishes `TechnicianUpdated` for every technician at its
+current revision (for services that started following technicians late) and exits.
 """
 
 import asyncio
 import sys
 
-from servicekit.broker import EVENTS
-from servicekit.logging import configure_logging
-from servicekit.runtime import serve
-
-from portal_svc.bootstrap import build_context
+from portal_svc.bootstrap import EMITS, bootstrap, build_handlers
 from portal_svc.config import Settings
-from portal_svc.handlers.seed import seed_demo
+from servicekit.broker import EVENTS
+from servicekit.logging import configure_logging, get_logger
+from servicekit.runtime import create_runtime, serve
 
 
-async def _seed(settings: Settings) -> None:
-    ctx = build_context(settings)
+async def _one_off(settings: Settings, command: str) -> None:
+    runtime = create_runtime(settings, emits=EMITS)
+    handlers, repositories = build_handlers(runtime, settings)
     try:
-        await ctx.repo.create_indexes()
-        await ctx.runtime.broker.connect()
+        for repository in repositories:
+            await repository.ensure_indexes()
+        await runtime.broker.connect()
         # On a fresh broker nobody may have declared the exchange yet.
-        await ctx.runtime.broker.declare_exchange(EVENTS)
-        await seed_demo(ctx)
+        await runtime.broker.declare_exchange(EVENTS)
+        if command == "seed":
+            await handlers.seed.run()
+        else:
+            count = await handlers.technicians.reannounce()
+            get_logger(__name__).info("technicians re-announced", count=count)
         # Events that could not be published now are left staged for the running service's sweeper.
     finally:
-        await ctx.runtime.broker.stop()
-        await ctx.runtime.mongo.close()
+        await runtime.broker.stop()
+        await runtime.mongo.close()
 
 
 def main() -> None:
     settings = Settings()
-    if sys.argv[1:] == ["seed"]:
+    if sys.argv[1:] in (["seed"], ["reannounce"]):
         configure_logging(settings.service_name, settings.log_level, settings.log_json)
-        asyncio.run(_seed(settings))
+        asyncio.run(_one_off(settings, sys.argv[1]))
         return
-    from portal_svc.bootstrap import bootstrap
-
     serve(bootstrap(settings).app, settings)
 
 

@@ -1,8 +1,9 @@
 """One portal-svc (demo account seeded) against the real broker and database for the module,
 with a stand-in presence-svc answering the start-up availability snapshot."""
 
-import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,13 +13,14 @@ import pytest
 from fastapi import Depends, FastAPI
 
 from contracts import Envelope, EventPayload, TechnicianAvailable
+from portal_svc.bootstrap import bootstrap
+from portal_svc.config import Settings
 from servicekit.auth import Authenticator, Principal, Role
+from servicekit.runtime import Service
+from testkit import bearer, eventually
 from testkit.amqp import publish_raw
 from testkit.plugin import DEV_SECRET
 from testkit.services import serve_in_process, wait_ready
-
-from portal_svc.bootstrap import Service, bootstrap
-from portal_svc.config import Settings
 
 BEN_AVAILABLE = TechnicianAvailable(
     technician_id="tec_ben",
@@ -53,23 +55,15 @@ class Portal:
     def runtime(self):
         return self.service.runtime
 
+    @property
+    def handlers(self):
+        return self.service.handlers
+
     @staticmethod
     def client_ip() -> dict[str, str]:
         """A fresh client address, so the per-address submission limit does not couple tests."""
         octets = uuid.uuid4().bytes
         return {"X-Forwarded-For": f"10.{octets[0]}.{octets[1]}.{octets[2]}"}
-
-    @staticmethod
-    async def eventually(check, timeout: float = 10.0, every: float = 0.1):
-        """Poll `check` (async, returns a truthy value when done) until it passes."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            result = await check()
-            if result:
-                return result
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"condition not met in {timeout}s (last: {result!r})")
-            await asyncio.sleep(every)
 
     async def new_portal(self, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
         """A fresh company of the demo account with a portal configured as asked."""
@@ -82,18 +76,25 @@ class Portal:
         return created.json()
 
     async def submit(self, subdomain: str, **fields: Any) -> httpx.Response:
-        body = {"customer_name": "Carla", "description": "My printer is on fire", **fields}
-        return await self.http.post(
-            f"/api/portal/public/portals/{subdomain}/requests", json=body, headers=self.client_ip()
-        )
+        return await self.submit_as(self.client_ip(), subdomain, **fields)
 
-    async def login(self, email: str, password: str = "demo-password") -> str:
+    async def submit_as(self, client: dict[str, str], subdomain: str, **fields: Any) -> httpx.Response:
+        """A submission from the client address `client` (an X-Forwarded-For header)."""
+        body = {"customer_name": "Carla", "description": "My printer is on fire", **fields}
+        return await self.http.post(f"/api/portal/public/portals/{subdomain}/requests", json=body, headers=client)
+
+    async def sign_in(self, email: str, password: str = "demo-password") -> dict[str, Any]:
         response = await self.http.post("/api/portal/auth/login", json={"email": email, "password": password})
         assert response.status_code == 200, response.text
-        return response.json()["token"]
+        return response.json()
+
+    async def login(self, email: str, password: str = "demo-password") -> str:
+        return (await self.sign_in(email, password))["token"]
 
     async def publish(self, data: EventPayload, *, occurred_at: datetime | None = None) -> Envelope[Any]:
-        event = Envelope[type(data)].of(data, producer="test", correlation_id=getattr(data, "request_id", "c"))
+        event: Envelope[Any] = Envelope[type(data)].of(  # type: ignore[misc]
+            data, producer="test", correlation_id=getattr(data, "request_id", "c")
+        )
         if occurred_at:
             event = event.model_copy(update={"occurred_at": occurred_at})
         await publish_raw(
@@ -108,20 +109,44 @@ async def presence_url():
         yield url
 
 
-@pytest.fixture(scope="session")
-async def portal(real_backends, presence_url):
-    settings = real_backends.settings(
-        Settings,
-        mongodb_db=f"portal-{uuid.uuid4().hex[:8]}",
-        seed_demo=True,
-        presence_url=presence_url,
-        public_base_url="http://support.test:8080",
-    )
+@asynccontextmanager
+async def running_portal(real_backends, presence_url: str, **overrides: Any) -> AsyncIterator[Portal]:
+    """One portal-svc instance, served on its own port; instances given the same
+    `mongodb_db` are replicas of one deployment (same store, same queues)."""
+    fields: dict[str, Any] = {
+        "mongodb_db": f"portal-{uuid.uuid4().hex[:8]}",
+        "seed_demo": True,
+        "presence_url": presence_url,
+        "public_base_url": "http://support.test:8080",
+        # An hour-long window: a budget test cannot straddle a window boundary and see the
+        # previous window's attempts weighted below the limit.
+        "submission_window_seconds": 3600.0,
+        **overrides,
+    }
+    settings = real_backends.settings(Settings, **fields)
     service = bootstrap(settings)
     async with serve_in_process(service.app) as base_url:
         await wait_ready(base_url, "/api/portal/ready")
+        # Tests expect Ben (from presence's snapshot) to be known: wait for it, positively.
+        await eventually(lambda: service.handlers.availability.snapshot_loaded, what="availability snapshot")
         async with httpx.AsyncClient(base_url=base_url, timeout=20) as http:
             yield Portal(service, base_url, real_backends.rabbitmq_url, http)
+
+
+@pytest.fixture(scope="session")
+def start_portal(real_backends, presence_url):
+    """`async with start_portal(**settings) as instance:` another instance (see `running_portal`)."""
+
+    def start(**overrides: Any):
+        return running_portal(real_backends, presence_url, **overrides)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+async def portal(real_backends, presence_url):
+    async with running_portal(real_backends, presence_url) as instance:
+        yield instance
 
 
 @pytest.fixture(scope="session")
@@ -131,4 +156,4 @@ async def admin_token(portal) -> str:
 
 @pytest.fixture
 def admin(admin_token) -> dict[str, str]:
-    return {"Authorization": f"Bearer {admin_token}"}
+    return bearer(admin_token)

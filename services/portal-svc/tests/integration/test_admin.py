@@ -6,18 +6,17 @@ import uuid
 import pytest
 
 from servicekit.auth import Role, verify_token
+from testkit import bearer
 from testkit.amqp import AmqpTap
 from testkit.plugin import DEV_SECRET, make_token
 
 pytestmark = pytest.mark.integration
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 async def test_sign_in_issues_role_scoped_tokens(portal):
-    response = await portal.http.post("/api/portal/auth/login", json={"email": "ANA@acme.test", "password": "demo-password"})
+    response = await portal.http.post(
+        "/api/portal/auth/login", json={"email": "ANA@acme.test", "password": "demo-password"}
+    )
     assert response.status_code == 200
     principal = verify_token(response.json()["token"], DEV_SECRET)
     assert (principal.role, principal.subject, principal.account_id) == (Role.TECHNICIAN, "tec_ana", "acc_acme")
@@ -49,7 +48,12 @@ async def test_configuration_is_admin_only(portal, method, path):
     for token in (technician, customer):
         refused = await portal.http.request(method, path, json={}, headers=bearer(token))
         assert refused.status_code == 403 and refused.json()["error"] == "wrong_role"
-    forged = await portal.http.request(method, path, json={}, headers=bearer(make_token(Role.ADMIN, subject="x", secret="other-secret-of-32-bytes-at-least!")))
+    forged = await portal.http.request(
+        method,
+        path,
+        json={},
+        headers=bearer(make_token(Role.ADMIN, subject="x", secret="other-secret-of-32-bytes-at-least!")),
+    )
     assert forged.status_code == 401
 
 
@@ -68,13 +72,17 @@ async def test_portal_lifecycle_publishes_full_snapshots_with_increasing_revisio
         first = await tap.wait_for(lambda m: m["data"]["portal_id"] == created["portal_id"])
         assert first["data"]["revision"] == 1 and first["data"]["status"] == "active"
         edited = await portal.http.patch(
-            f"/api/portal/portals/{created['portal_id']}", json={"mode": "queue", "portal_type": "smart_box"}, headers=admin
+            f"/api/portal/portals/{created['portal_id']}",
+            json={"mode": "queue", "portal_type": "smart_box"},
+            headers=admin,
         )
         assert edited.status_code == 200 and edited.json()["revision"] == 2
         await tap.wait_for(lambda m: m["data"]["portal_id"] == created["portal_id"] and m["data"]["revision"] == 2)
         off = await portal.http.post(f"/api/portal/portals/{created['portal_id']}/deactivate", headers=admin)
         assert off.json()["status"] == "inactive"
-        third = await tap.wait_for(lambda m: m["data"]["portal_id"] == created["portal_id"] and m["data"]["revision"] == 3)
+        third = await tap.wait_for(
+            lambda m: m["data"]["portal_id"] == created["portal_id"] and m["data"]["revision"] == 3
+        )
         assert (third["data"]["mode"], third["data"]["status"]) == ("queue", "inactive")
     listed = (await portal.http.get("/api/portal/portals", headers=admin)).json()
     assert created["portal_id"] in {p["portal_id"] for p in listed}
@@ -84,22 +92,41 @@ async def test_portal_rules(portal, admin):
     created = await portal.new_portal(admin, mode="web", portal_type="smart_box")
     again = await portal.http.post(
         "/api/portal/portals",
-        json={"company_id": created["company_id"], "subdomain": f"x-{uuid.uuid4().hex[:6]}", "mode": "phone", "portal_type": "smart_pin"},
+        json={
+            "company_id": created["company_id"],
+            "subdomain": f"x-{uuid.uuid4().hex[:6]}",
+            "mode": "phone",
+            "portal_type": "smart_pin",
+        },
         headers=admin,
     )
     assert again.status_code == 409 and again.json()["error"] == "company_has_portal"
     company = (await portal.http.post("/api/portal/companies", json={"name": "Rules"}, headers=admin)).json()
 
     async def attempt(**fields):
-        body = {"company_id": company["company_id"], "subdomain": f"r-{uuid.uuid4().hex[:6]}", "mode": "web", "portal_type": "smart_box", **fields}
+        body = {
+            "company_id": company["company_id"],
+            "subdomain": f"r-{uuid.uuid4().hex[:6]}",
+            "mode": "web",
+            "portal_type": "smart_box",
+            **fields,
+        }
         return await portal.http.post("/api/portal/portals", json=body, headers=admin)
 
     taken = await attempt(subdomain="globex")
-    assert taken.status_code == 409 and taken.json() == {"error": "subdomain_taken", "message": "subdomain already in use"}
+    assert taken.status_code == 409 and taken.json() == {
+        "error": "subdomain_taken",
+        "message": "subdomain already in use",
+    }
     for label in ("-bad", "bad-", "has_underscore", "a" * 64, "dots.not.allowed", "Upper"):
         bad = await attempt(subdomain=label)
         assert bad.status_code == 422, label
-    for mode, kind in (("phone", "smart_box"), ("queue", "smart_match"), ("web", "smart_pin"), ("queue", "smart_button")):
+    for mode, kind in (
+        ("phone", "smart_box"),
+        ("queue", "smart_match"),
+        ("web", "smart_pin"),
+        ("queue", "smart_button"),
+    ):
         combo = await attempt(mode=mode, portal_type=kind)
         assert combo.status_code == 422 and combo.json()["error"] == "invalid_portal_type"
     assert (await attempt(mode="fax")).status_code == 422
@@ -107,15 +134,21 @@ async def test_portal_rules(portal, admin):
     assert (await attempt(allowed_origins=["https://x.test/path"])).status_code == 422
     assert (await attempt(unexpected="field")).status_code == 422
     assert (await attempt(company_id="cmp_nope")).status_code == 404
-    edit_taken = await portal.http.patch(f"/api/portal/portals/{created['portal_id']}", json={"subdomain": "initech"}, headers=admin)
+    edit_taken = await portal.http.patch(
+        f"/api/portal/portals/{created['portal_id']}", json={"subdomain": "initech"}, headers=admin
+    )
     assert edit_taken.status_code == 409 and edit_taken.json()["message"] == "subdomain already in use"
-    bad_edit = await portal.http.patch(f"/api/portal/portals/{created['portal_id']}", json={"mode": "phone"}, headers=admin)
+    bad_edit = await portal.http.patch(
+        f"/api/portal/portals/{created['portal_id']}", json={"mode": "phone"}, headers=admin
+    )
     assert bad_edit.status_code == 422
 
 
 async def test_subdomain_is_unique_under_concurrent_creation(portal, admin):
     companies = [
-        (await portal.http.post("/api/portal/companies", json={"name": f"Race {i}"}, headers=admin)).json()["company_id"]
+        (await portal.http.post("/api/portal/companies", json={"name": f"Race {i}"}, headers=admin)).json()[
+            "company_id"
+        ]
         for i in range(5)
     ]
     subdomain = f"race-{uuid.uuid4().hex[:6]}"
@@ -156,7 +189,12 @@ async def test_an_admin_never_sees_nor_changes_another_accounts_portals(portal, 
         assert response.status_code == 404, (method, path)
     stolen = await portal.http.post(
         "/api/portal/portals",
-        json={"company_id": "cmp_globex", "subdomain": f"s-{uuid.uuid4().hex[:6]}", "mode": "web", "portal_type": "smart_box"},
+        json={
+            "company_id": "cmp_globex",
+            "subdomain": f"s-{uuid.uuid4().hex[:6]}",
+            "mode": "web",
+            "portal_type": "smart_box",
+        },
         headers=other,
     )
     assert stolen.status_code == 404
@@ -187,7 +225,9 @@ async def test_technician_changes_publish_technician_updated(portal, admin):
             headers=admin,
         )
         assert changed.json()["revision"] == 2
-        second = await tap.wait_for(lambda m: m["data"]["technician_id"] == technician_id and m["data"]["revision"] == 2)
+        second = await tap.wait_for(
+            lambda m: m["data"]["technician_id"] == technician_id and m["data"]["revision"] == 2
+        )
         assert (second["data"]["display_name"], second["data"]["capacity"]) == ("Daniel", 5)
         assert sorted(second["data"]["company_ids"]) == ["cmp_globex", "cmp_initech"]
         removed = await portal.http.delete(f"/api/portal/technicians/{technician_id}", headers=admin)
@@ -198,18 +238,27 @@ async def test_technician_changes_publish_technician_updated(portal, admin):
     assert refused.status_code == 401
     unknown = await portal.http.post(
         "/api/portal/technicians",
-        json={"name": "Eve", "email": f"e{uuid.uuid4().hex[:6]}@a.test", "password": "eve-password", "company_ids": ["cmp_elsewhere"]},
+        json={
+            "name": "Eve",
+            "email": f"e{uuid.uuid4().hex[:6]}@a.test",
+            "password": "eve-password",
+            "company_ids": ["cmp_elsewhere"],
+        },
         headers=admin,
     )
     assert unknown.status_code == 422 and unknown.json()["error"] == "unknown_company"
     taken = await portal.http.post(
-        "/api/portal/technicians", json={"name": "Ana 2", "email": "ana@acme.test", "password": "whatever-pw"}, headers=admin
+        "/api/portal/technicians",
+        json={"name": "Ana 2", "email": "ana@acme.test", "password": "whatever-pw"},
+        headers=admin,
     )
     assert taken.status_code == 409 and taken.json()["error"] == "email_taken"
 
 
 async def test_embed_code_and_frame_ancestors(portal, admin):
-    created = await portal.new_portal(admin, mode="web", portal_type="smart_box", allowed_origins=["https://www.shop.test", "http://localhost:3000/"])
+    created = await portal.new_portal(
+        admin, mode="web", portal_type="smart_box", allowed_origins=["https://www.shop.test", "http://localhost:3000/"]
+    )
     code = (await portal.http.get(f"/api/portal/portals/{created['portal_id']}/embed", headers=admin)).json()
     sub = created["subdomain"]
     assert code["standalone_url"] == f"http://support.test:8080/p/{sub}"

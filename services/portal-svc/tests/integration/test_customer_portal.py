@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -16,14 +17,11 @@ from contracts import (
     TechnicianUnavailable,
 )
 from servicekit.auth import Role
+from testkit import bearer, eventually
 from testkit.amqp import AmqpTap
 from testkit.plugin import make_token
 
 pytestmark = pytest.mark.integration
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def view_of(portal, subdomain: str) -> dict:
@@ -33,7 +31,12 @@ async def view_of(portal, subdomain: str) -> dict:
 async def technician_for(portal, admin, company_id: str, name: str) -> str:
     created = await portal.http.post(
         "/api/portal/technicians",
-        json={"name": name, "email": f"{uuid.uuid4().hex[:8]}@acme.test", "password": "tech-password", "company_ids": [company_id]},
+        json={
+            "name": name,
+            "email": f"{uuid.uuid4().hex[:8]}@acme.test",
+            "password": "tech-password",
+            "company_ids": [company_id],
+        },
         headers=admin,
     )
     return created.json()["technician_id"]
@@ -41,7 +44,12 @@ async def technician_for(portal, admin, company_id: str, name: str) -> str:
 
 def available(technician_id: str, company_id: str, name: str, sequence: int) -> TechnicianAvailable:
     return TechnicianAvailable(
-        technician_id=technician_id, account_id="acc_acme", display_name=name, company_ids=[company_id], capacity=3, sequence=sequence
+        technician_id=technician_id,
+        account_id="acc_acme",
+        display_name=name,
+        company_ids=[company_id],
+        capacity=3,
+        sequence=sequence,
     )
 
 
@@ -79,10 +87,10 @@ async def test_smart_match_lists_available_technicians_and_tracks_presence_event
     async def names():
         return [t["display_name"] for t in (await view_of(portal, match["subdomain"]))["technicians"]]
 
-    assert await portal.eventually(lambda: _equals(names, ["Yan", "Zoe"]))
+    assert await eventually(lambda: _equals(names, ["Yan", "Zoe"]))
     await portal.publish(unavailable(zoe, match["company_id"], 3))  # older than 5: stale, ignored
     await portal.publish(unavailable(yan, match["company_id"], 2))
-    assert await portal.eventually(lambda: _equals(names, ["Zoe"]))
+    assert await eventually(lambda: _equals(names, ["Zoe"]))
     await portal.http.delete(f"/api/portal/technicians/{zoe}", headers=admin)
     # Removed from the account: never offered to customers, whatever presence last said.
     shown = await view_of(portal, match["subdomain"])
@@ -115,7 +123,9 @@ async def test_html_pages_by_path_and_by_host(portal, admin):
 
 
 async def test_html_escapes_names(portal, admin):
-    company = (await portal.http.post("/api/portal/companies", json={"name": "<script>alert(1)</script>"}, headers=admin)).json()
+    company = (
+        await portal.http.post("/api/portal/companies", json={"name": "<script>alert(1)</script>"}, headers=admin)
+    ).json()
     sub = f"esc-{uuid.uuid4().hex[:6]}"
     created = await portal.http.post(
         "/api/portal/portals",
@@ -128,7 +138,7 @@ async def test_html_escapes_names(portal, admin):
     async def listed():
         return (await view_of(portal, sub))["technicians"]
 
-    await portal.eventually(listed)
+    await eventually(listed)
     html = (await portal.http.get(f"/p/{created.json()['subdomain']}")).text
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img src=x" not in html and "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
@@ -141,8 +151,8 @@ async def test_every_validation_error_is_a_clear_4xx(portal, admin):
     match = await portal.new_portal(admin, mode="web", portal_type="smart_match")
     someone = await technician_for(portal, admin, match["company_id"], "Sam")
     await portal.publish(available(someone, match["company_id"], "Sam", 1))
-    await portal.eventually(lambda: _truthy_view(portal, match["subdomain"]))
-    cases = [
+    await eventually(lambda: _truthy_view(portal, match["subdomain"]))
+    cases: list[tuple[str, dict[str, Any], int, str]] = [
         ("globex", {"customer_name": ""}, 422, "validation_failed"),
         ("globex", {"customer_name": "x" * 101}, 422, "validation_failed"),
         ("globex", {"customer_email": "not-an-email"}, 422, "validation_failed"),
@@ -166,7 +176,9 @@ async def test_every_validation_error_is_a_clear_4xx(portal, admin):
         assert response.json()["message"]
     assert (await portal.submit(phone["subdomain"], connection_code="123456789")).status_code == 201
     assert (await portal.submit(match["subdomain"], chosen_technician_id=someone)).status_code == 201
-    not_json = await portal.http.post("/api/portal/public/portals/globex/requests", content=b"{", headers={"content-type": "application/json"})
+    not_json = await portal.http.post(
+        "/api/portal/public/portals/globex/requests", content=b"{", headers={"content-type": "application/json"}
+    )
     assert not_json.status_code == 422
 
 
@@ -192,41 +204,72 @@ async def test_customer_follows_queue_position_assignment_and_chat(portal):
     t0 = datetime.now(UTC)
 
     def queued(request, since):
-        return RequestQueued(request_id=request["request_id"], account_id="acc_acme", company_id="cmp_initech", position=1, queued_since=since)
+        return RequestQueued(
+            request_id=request["request_id"],
+            account_id="acc_acme",
+            company_id="cmp_initech",
+            position=1,
+            queued_since=since,
+        )
 
     async def status(request):
-        return (await portal.http.get(f"/api/portal/requests/{request['request_id']}", headers=bearer(request["token"]))).json()
+        return (
+            await portal.http.get(f"/api/portal/requests/{request['request_id']}", headers=bearer(request["token"]))
+        ).json()
 
     await portal.publish(queued(second, t0 + timedelta(seconds=1)))
     await portal.publish(queued(first, t0))
-    assert (await portal.eventually(lambda: _field(status, second, "position", 2)))
+    assert await eventually(lambda: _field(status, second, "position", 2))
     assert (await status(first))["position"] == 1
     assigned_at = datetime.now(UTC) + timedelta(seconds=1)
     await portal.publish(
         RequestAssigned(
-            request_id=first["request_id"], account_id="acc_acme", company_id="cmp_initech", technician_id="tec_chloe",
-            mode="queue", portal_type="smart_box", customer_name="Carla", alert=True, assigned_at=assigned_at,
+            request_id=first["request_id"],
+            account_id="acc_acme",
+            company_id="cmp_initech",
+            technician_id="tec_chloe",
+            mode="queue",
+            portal_type="smart_box",
+            customer_name="Carla",
+            alert=True,
+            assigned_at=assigned_at,
         ),
         occurred_at=assigned_at,
     )
-    assigned = await portal.eventually(lambda: _field(status, first, "status", "assigned"))
+    assigned = await eventually(lambda: _field(status, first, "status", "assigned"))
     assert assigned["technician"] == {"technician_id": "tec_chloe", "display_name": "Chloe"}
     assert assigned["cancellable"] is False
     assert (await status(second))["position"] == 1  # the one ahead left the queue
-    # A late duplicate of the older queued event changes nothing.
+    # A late duplicate of the older queued event changes nothing. Barrier: a later event on
+    # the same queue (consumed in order) has taken effect, so the duplicate was consumed too.
     await portal.publish(queued(first, t0), occurred_at=t0)
+    third = (await portal.submit("initech")).json()
+    await portal.publish(queued(third, t0 + timedelta(seconds=2)))
+    await eventually(lambda: _field(status, third, "status", "queued"))
+    assert (await status(first))["status"] == "assigned"
     await portal.publish(
-        ChatSessionStarted(session_id="cht_1", request_id=first["request_id"], account_id="acc_acme", company_id="cmp_initech", technician_id="tec_chloe")
+        ChatSessionStarted(
+            session_id="cht_1",
+            request_id=first["request_id"],
+            account_id="acc_acme",
+            company_id="cmp_initech",
+            technician_id="tec_chloe",
+        )
     )
-    chat = await portal.eventually(lambda: _field(status, first, "status", "chat_open"))
+    chat = await eventually(lambda: _field(status, first, "status", "chat_open"))
     assert (chat["session_id"], chat["chat_ws_path"]) == ("cht_1", "/api/chat/ws/cht_1")
     await portal.publish(
         ChatSessionEnded(
-            session_id="cht_1", request_id=first["request_id"], account_id="acc_acme", company_id="cmp_initech",
-            technician_id="tec_chloe", ended_by="technician", outcome="resolved",
+            session_id="cht_1",
+            request_id=first["request_id"],
+            account_id="acc_acme",
+            company_id="cmp_initech",
+            technician_id="tec_chloe",
+            ended_by="technician",
+            outcome="resolved",
         )
     )
-    ended = await portal.eventually(lambda: _field(status, first, "status", "ended"))
+    ended = await eventually(lambda: _field(status, first, "status", "ended"))
     assert ended["chat_ws_path"] is None
 
 
@@ -239,24 +282,34 @@ async def test_offered_and_rejected_statuses(portal, admin):
     offered = (await portal.submit("globex")).json()
     await portal.publish(
         RequestOffered(
-            request_id=offered["request_id"], account_id="acc_acme", company_id="cmp_globex", technician_ids=["tec_ben"],
-            portal_type="smart_box", customer_name="Carla", expires_at=datetime.now(UTC) + timedelta(seconds=30),
+            request_id=offered["request_id"],
+            account_id="acc_acme",
+            company_id="cmp_globex",
+            technician_ids=["tec_ben"],
+            portal_type="smart_box",
+            customer_name="Carla",
+            expires_at=datetime.now(UTC) + timedelta(seconds=30),
         )
     )
 
     async def status(request):
-        return (await portal.http.get(f"/api/portal/requests/{request['request_id']}", headers=bearer(request["token"]))).json()
+        return (
+            await portal.http.get(f"/api/portal/requests/{request['request_id']}", headers=bearer(request["token"]))
+        ).json()
 
-    assert (await portal.eventually(lambda: _field(status, offered, "status", "offered")))["cancellable"] is True
+    assert (await eventually(lambda: _field(status, offered, "status", "offered")))["cancellable"] is True
     phone = await portal.new_portal(admin, mode="phone", portal_type="smart_pin")
     coded = (await portal.submit(phone["subdomain"], connection_code="000000000")).json()
     await portal.publish(
         RequestRejected(
-            request_id=coded["request_id"], account_id="acc_acme", company_id=phone["company_id"],
-            reason="invalid_code", message="This code is invalid or has expired.",
+            request_id=coded["request_id"],
+            account_id="acc_acme",
+            company_id=phone["company_id"],
+            reason="invalid_code",
+            message="This code is invalid or has expired.",
         )
     )
-    rejected = await portal.eventually(lambda: _field(status, coded, "status", "rejected"))
+    rejected = await eventually(lambda: _field(status, coded, "status", "rejected"))
     assert (rejected["reason"], rejected["message"]) == ("invalid_code", "This code is invalid or has expired.")
 
 
@@ -267,7 +320,9 @@ async def test_cancel_before_assignment_only_and_only_with_that_requests_token(p
     assert (await portal.http.get(path, headers=bearer(other["token"]))).status_code == 403
     technician = await portal.login("chloe@acme.test")
     assert (await portal.http.get(path, headers=bearer(technician))).status_code == 403
-    forged = make_token(Role.CUSTOMER, subject=mine["request_id"], account_id="acc_acme", request_id=mine["request_id"], secret="x" * 40)
+    forged = make_token(
+        Role.CUSTOMER, subject=mine["request_id"], account_id="acc_acme", request_id=mine["request_id"], secret="x" * 40
+    )
     assert (await portal.http.get(path, headers=bearer(forged))).status_code == 401
     async with AmqpTap(portal.rabbitmq_url, "request.cancelled.*") as tap:
         cancelled = await portal.http.post(path + "/cancel", headers=bearer(mine["token"]))
@@ -278,15 +333,24 @@ async def test_cancel_before_assignment_only_and_only_with_that_requests_token(p
     now = datetime.now(UTC)
     await portal.publish(
         RequestAssigned(
-            request_id=other["request_id"], account_id="acc_acme", company_id="cmp_initech", technician_id="tec_chloe",
-            mode="queue", portal_type="smart_box", customer_name="Carla", alert=True, assigned_at=now,
+            request_id=other["request_id"],
+            account_id="acc_acme",
+            company_id="cmp_initech",
+            technician_id="tec_chloe",
+            mode="queue",
+            portal_type="smart_box",
+            customer_name="Carla",
+            alert=True,
+            assigned_at=now,
         )
     )
 
     async def status(request):
-        return (await portal.http.get(f"/api/portal/requests/{request['request_id']}", headers=bearer(request["token"]))).json()
+        return (
+            await portal.http.get(f"/api/portal/requests/{request['request_id']}", headers=bearer(request["token"]))
+        ).json()
 
-    await portal.eventually(lambda: _field(status, other, "status", "assigned"))
+    await eventually(lambda: _field(status, other, "status", "assigned"))
     late = await portal.http.post(f"/api/portal/requests/{other['request_id']}/cancel", headers=bearer(other["token"]))
     assert late.status_code == 409 and late.json()["error"] == "already_assigned"
     assert "end the chat" in late.json()["message"]

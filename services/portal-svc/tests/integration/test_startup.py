@@ -5,12 +5,10 @@ import uuid
 import httpx
 import pytest
 
-from testkit.backends import free_port
-from testkit.services import serve_in_process, wait_ready
-
 from portal_svc.bootstrap import bootstrap
 from portal_svc.config import Settings
-from portal_svc.handlers.seed import seed_demo
+from testkit.backends import free_port
+from testkit.services import serve_in_process, wait_ready
 
 pytestmark = pytest.mark.integration
 
@@ -29,9 +27,11 @@ async def test_starts_and_serves_while_presence_is_unreachable_then_seed_again_c
         async with httpx.AsyncClient(base_url=base_url) as http:
             # Nobody known to be available yet: the Web portal honestly says so.
             assert (await http.get("/api/portal/public/portals/globex")).json()["view"] == "no_technician"
-            login = await http.post("/api/portal/auth/login", json={"email": "admin@acme.test", "password": "demo-password"})
+            login = await http.post(
+                "/api/portal/auth/login", json={"email": "admin@acme.test", "password": "demo-password"}
+            )
             assert login.status_code == 200
         users_before = await service.runtime.db["users"].count_documents({})
-        assert await seed_demo(service.context) is False
+        assert await service.handlers.seed.run() is False
         assert await service.runtime.db["users"].count_documents({}) == users_before == 4
         assert await service.runtime.db["portals"].count_documents({}) == 2

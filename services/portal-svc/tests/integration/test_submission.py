@@ -3,11 +3,11 @@
 import pytest
 
 from contracts import Envelope, RequestSubmitted
-from testkit.amqp import AmqpTap
-
-from portal_svc.bootstrap import build_context
+from portal_svc.bootstrap import EMITS, build_handlers
 from portal_svc.domain.commands import SubmitRequest
-from portal_svc.handlers import customers
+from servicekit.runtime import create_runtime
+from testkit import eventually
+from testkit.amqp import AmqpTap
 
 pytestmark = pytest.mark.integration
 
@@ -34,16 +34,20 @@ async def test_submission_publishes_a_valid_request_submitted_envelope(portal):
 async def test_request_stored_by_a_publisher_that_died_is_published_by_the_sweeper(portal):
     # A second instance whose broker never connects: it stores the request with its staged
     # event, and its publish fails exactly as if the process had died right after the write.
-    dead = build_context(portal.service.context.settings)
+    settings = portal.runtime.settings
+    dead = create_runtime(settings, emits=EMITS)
+    handlers, _ = build_handlers(dead, settings)
     async with AmqpTap(portal.rabbitmq_url, "request.submitted.*") as tap:
-        submitted = await customers.submit_request(
-            dead, "globex", SubmitRequest(customer_name="Dora", description="lost?")
-        )
+        submitted = await handlers.customers.submit("globex", SubmitRequest(customer_name="Dora", description="lost?"))
         stored = await portal.runtime.db["requests"].find_one({"_id": submitted["request_id"]})
         assert [entry["type"] for entry in stored["_outbox"]] == ["RequestSubmitted"]
         assert tap.of_type("RequestSubmitted") == []
         # The live service's sweeper picks it up once the writer's grace period has passed.
         message = await tap.wait_for(lambda m: m["data"]["request_id"] == submitted["request_id"], timeout=20)
     assert message["data"]["customer_name"] == "Dora"
-    assert (await portal.runtime.db["requests"].find_one({"_id": submitted["request_id"]}))["_outbox"] == []
-    await dead.runtime.mongo.close()
+
+    async def outbox_cleared() -> bool:
+        return "_outbox" not in await portal.runtime.db["requests"].find_one({"_id": submitted["request_id"]})
+
+    await eventually(outbox_cleared, what="outbox cleared after publication")
+    await dead.mongo.close()

@@ -3,15 +3,13 @@
 import pytest
 
 from contracts.vocabulary import ConnectionMode, PortalStatus, PortalType
-from servicekit.errors import Conflict, TooManyRequests
-
-from portal_svc.adapters.ratelimit import SlidingWindowLimiter
 from portal_svc.domain.embed import embed_code
 from portal_svc.domain.errors import Invalid
 from portal_svc.domain.portals import check_mode_and_type, check_subdomain, frame_ancestors, normalise_origins
 from portal_svc.domain.requests import Status, check_cancellable
 from portal_svc.domain.views import AvailableTechnician, View, decide_view
 from portal_svc.entrypoints.pages import subdomain_from_host
+from servicekit.errors import Conflict
 
 ANA = AvailableTechnician("tec_ana", "Ana")
 
@@ -75,7 +73,10 @@ def test_view_matrix(status, mode, kind, available, expected):
 
 def test_only_smart_match_lists_technicians_sorted_by_name():
     ben = AvailableTechnician("tec_ben", "ben")
-    assert decide_view(PortalStatus.ACTIVE, ConnectionMode.WEB, PortalType.SMART_MATCH, [ben, ANA]).technicians == [ANA, ben]
+    assert decide_view(PortalStatus.ACTIVE, ConnectionMode.WEB, PortalType.SMART_MATCH, [ben, ANA]).technicians == [
+        ANA,
+        ben,
+    ]
     assert decide_view(PortalStatus.ACTIVE, ConnectionMode.WEB, PortalType.SMART_BOX, [ANA]).technicians == []
 
 
@@ -92,16 +93,6 @@ def test_embed_snippets_escape_what_they_embed():
     assert code.standalone_url == "https://support.test/p/globex"
     assert "&quot;quoted&quot; &lt;Co&gt;" in code.popup_snippet and "<Co>" not in code.popup_snippet
     assert 'src="https://support.test/api/portal/embed.js"' in code.embed_snippet
-
-
-def test_sliding_window_limiter():
-    limiter = SlidingWindowLimiter(2, 10, what="submissions")
-    limiter.hit("a", now=0)
-    limiter.hit("a", now=1)
-    limiter.hit("b", now=1)
-    with pytest.raises(TooManyRequests):
-        limiter.hit("a", now=5)
-    limiter.hit("a", now=10.5)  # the first hit left the window
 
 
 def test_subdomain_from_host():

@@ -1,9 +1,8 @@
 """Run presence-svc: `python -m presence_svc` (configured by environment variables)."""
 
-from servicekit.runtime import serve
-
 from presence_svc.bootstrap import bootstrap
 from presence_svc.config import Settings
+from servicekit.runtime import serve
 
 
 def main() -> None:

@@ -1,102 +1,95 @@
 """Composition root of presence-svc: the one place its parts are wired, for production and tests.
 
 presence-svc runs as exactly ONE instance: it holds the help centers' WebSockets, and
-"connected" (hence effective availability and the grace timers) is what this process sees.
+"connected" (hence effective availability and the grace periods) is what this process sees.
 A second replica would disagree with the first about who is connected; scale it up only
 after moving connection state out of process.
 """
 
-import asyncio
-from dataclasses import dataclass
 from datetime import timedelta
 
-from faststream_fastapi import FastStreamAPI
-
-from contracts import TechnicianAvailable, TechnicianUnavailable
-from servicekit.runtime import Runtime, asyncapi_document, build_app, create_runtime
-
+from contracts import EventPayload, TechnicianAvailable, TechnicianUnavailable
 from presence_svc.adapters.alerts import AlertRepository
-from presence_svc.adapters.mailer import Mailer
+from presence_svc.adapters.connections import ConnectionRegistry
+from presence_svc.adapters.mailer import Mailer, SmtpTransport
 from presence_svc.adapters.portals import PortalRepository
 from presence_svc.adapters.technicians import TechnicianRepository
 from presence_svc.config import Settings
+from presence_svc.entrypoints import consumers
 from presence_svc.entrypoints.api import api_router
-from presence_svc.entrypoints.consumers import register_consumers
 from presence_svc.entrypoints.ws import ws_router
+from presence_svc.handlers import Handlers
 from presence_svc.handlers.alerts import AlertHandlers
 from presence_svc.handlers.preferences import PreferenceHandlers
 from presence_svc.handlers.presence import PresenceHandlers
+from presence_svc.handlers.technicians import TechnicianHandlers
+from servicekit.runtime import Runtime, Service, assemble, create_runtime
 
 DESCRIPTION = "Assistline presence-svc: technician availability and connection, notification preferences, alerts."
 
-EMITS: tuple = (TechnicianAvailable, TechnicianUnavailable)
+EMITS: tuple[type[EventPayload], ...] = (TechnicianAvailable, TechnicianUnavailable)
 
 
-@dataclass
-class Service:
-    app: FastStreamAPI
-    runtime: Runtime
-    presence: PresenceHandlers
-    alerts: AlertHandlers
+def mailer(settings: Settings) -> Mailer:
+    transport = SmtpTransport(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        timeout=settings.smtp_timeout_seconds,
+        starttls=settings.smtp_starttls,
+        tls=settings.smtp_tls,
+        validate_certs=settings.smtp_validate_certs,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+    )
+    return Mailer(transport, sender=settings.smtp_sender)
 
-    def asyncapi(self) -> str:
-        return asyncapi_document(self.runtime, description=DESCRIPTION)
+
+def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list]:
+    """The use cases over their repositories (also returned, for their indexes)."""
+    technicians = TechnicianRepository(runtime.outbox_collection("technicians"))
+    portals = PortalRepository(runtime.collection("portals"))
+    alert_store = AlertRepository(
+        runtime.collection("alerts"), retention=timedelta(seconds=settings.alert_retention_seconds)
+    )
+    connections = ConnectionRegistry(grace_seconds=settings.presence_grace_seconds)
+    presence = PresenceHandlers(technicians, portals, connections, runtime.event)
+    alerts = AlertHandlers(
+        connections,
+        technicians,
+        alert_store,
+        mailer(settings),
+        # Past the first attempt's own timeout, so the retry tick does not race it.
+        resend_after=timedelta(seconds=settings.email_retry_seconds + settings.smtp_timeout_seconds),
+    )
+    handlers = Handlers(
+        presence=presence,
+        alerts=alerts,
+        preferences=PreferenceHandlers(technicians),
+        technicians=TechnicianHandlers(technicians, presence, alerts),
+    )
+    return handlers, [technicians, portals, alert_store]
 
 
 def bootstrap(settings: Settings) -> Service:
     runtime = create_runtime(settings, emits=EMITS)
-    technicians = TechnicianRepository(runtime.db["technicians"])
-    portals = PortalRepository(runtime.db["portals"])
-    alert_store = AlertRepository(
-        runtime.db["alerts"], retention=timedelta(seconds=settings.alert_retention_seconds)
-    )
-    runtime.outbox.track(technicians.collection)
-    mailer = Mailer(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        sender=settings.smtp_sender,
-        timeout=settings.smtp_timeout_seconds,
-    )
-    presence = PresenceHandlers(runtime, technicians, portals, settings.presence_grace_seconds)
-    alerts = AlertHandlers(presence, technicians, alert_store, mailer)
-    preferences = PreferenceHandlers(technicians)
-    register_consumers(runtime.broker, runtime.service, presence, alerts)
+    handlers, repositories = build_handlers(runtime, settings)
+    consumers.register(runtime.broker, runtime.service, handlers)
 
-    async def on_startup() -> None:
-        await technicians.ensure_indexes()
-        await alert_store.ensure_indexes()
-        # Publishing needs no live broker yet: events wait in the outbox for the sweeper.
-        await presence.recover()
+    # A grace period ends at most this late (a fraction of it, at most a second).
+    runtime.every(min(1.0, settings.presence_grace_seconds / 5), handlers.presence.expire_graces, name="presence-grace")
+    runtime.every(settings.email_retry_seconds, handlers.alerts.resend_pending, name="email-retry")
 
-    runtime.background.append(_cleanup_on_shutdown(presence, alerts))
-
-    app = build_app(
+    return assemble(
         runtime,
-        routers=[
-            api_router(runtime, presence, preferences),
-            ws_router(
-                runtime,
-                presence,
-                alerts,
-                preferences,
-                heartbeat_timeout=settings.heartbeat_timeout_seconds,
-            ),
-        ],
+        handlers=handlers,
         description=DESCRIPTION,
-        on_startup=on_startup,
+        routers=[
+            api_router(handlers, runtime.auth),
+            ws_router(handlers, runtime.auth, heartbeat_timeout=settings.heartbeat_timeout_seconds),
+        ],
+        repositories=repositories,
+        # Publishing needs no live broker yet: events wait in the outbox for the sweeper.
+        on_startup=handlers.presence.recover,
+        # E-mails in flight finish (bounded by the SMTP timeout) while the database is open.
+        on_shutdown=handlers.alerts.stop,
     )
-    return Service(app=app, runtime=runtime, presence=presence, alerts=alerts)
-
-
-def _cleanup_on_shutdown(presence: PresenceHandlers, alerts: AlertHandlers):
-    """Background tasks are cancelled when the app stops: this one then stops the grace
-    timers (nothing may publish into a closed database) and lets e-mails finish."""
-
-    async def wait_then_stop() -> None:
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await presence.connections.stop()
-            await alerts.stop()
-
-    return wait_then_stop

@@ -1,8 +1,8 @@
 """Configuration of presence-svc, from the environment."""
 
-from typing import ClassVar
+from typing import ClassVar, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 
 from servicekit.settings import ServiceSettings
 
@@ -25,11 +25,22 @@ class Settings(ServiceSettings):
     )
     smtp_host: str = Field(default="127.0.0.1", description="SMTP server for e-mail alerts.")
     smtp_port: int = Field(default=1025, ge=1, le=65535, description="SMTP server port.")
-    smtp_sender: str = Field(
-        default="Assistline <alerts@assistline.local>", description="From: of e-mail alerts."
+    smtp_sender: str = Field(default="Assistline <alerts@assistline.local>", description="From: of e-mail alerts.")
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, description="Give up on one e-mail after this long.")
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS (usually port 587)."
     )
-    smtp_timeout_seconds: float = Field(
-        default=10.0, gt=0, description="Give up on one e-mail after this long."
+    smtp_tls: bool = Field(default=False, description="Implicit TLS from the first byte (usually port 465).")
+    smtp_validate_certs: bool = Field(
+        default=True, description="Check the SMTP server's TLS certificate (turn off only for tests)."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP AUTH user; no authentication when unset.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP AUTH password.")
+    email_retry_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often e-mail alerts recorded but not confirmed sent (SMTP down, or the "
+        "process stopped before sending) are sent again, and how old they must be first.",
     )
     alert_retention_seconds: float = Field(
         default=3600.0,
@@ -37,3 +48,11 @@ class Settings(ServiceSettings):
         description="How long a closed alert is remembered (so a late duplicate or stale offer "
         "is not alerted again) before it is purged.",
     )
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> Self:
+        if self.smtp_starttls and self.smtp_tls:
+            raise ValueError("SMTP_STARTTLS and SMTP_TLS exclude each other: choose one")
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("SMTP_USERNAME and SMTP_PASSWORD go together")
+        return self

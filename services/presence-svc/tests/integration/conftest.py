@@ -1,24 +1,20 @@
-import sys
 import uuid
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
 
+from presence_svc.bootstrap import bootstrap
+from presence_svc.config import Settings
+from presence_svc.handlers import Handlers
+from servicekit.runtime import Service
 from testkit.amqp import AmqpTap
 from testkit.backends import free_port
 from testkit.services import serve_in_process
 
-from presence_svc.bootstrap import Service, bootstrap
-from presence_svc.config import Settings
-
-# Tests run with --import-mode=importlib: make the shared helpers importable by name.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from presence_helpers import GRACE, HEARTBEAT_TIMEOUT  # noqa: E402
-from presence_smtp_sink import SmtpSink  # noqa: E402
+from ..smtp_sink import SmtpSink
+from .helpers import GRACE, HEARTBEAT_TIMEOUT
 
 
 @dataclass
@@ -28,6 +24,11 @@ class Presence:
     base_url: str = ""
     service: Service | None = None
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+
+    @property
+    def handlers(self) -> Handlers:
+        assert self.service is not None
+        return self.service.handlers
 
     async def start(self) -> None:
         self.service = bootstrap(self.settings)

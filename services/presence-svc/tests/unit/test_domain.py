@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from contracts.vocabulary import UnavailableReason
-from presence_svc.domain.alerts import Alert, AlertKind, may_alert
+from presence_svc.domain.alerts import Alert, AlertKind, may_alert, still_visible
 from presence_svc.domain.availability import (
     BecameAvailable,
     BecameUnavailable,
@@ -21,8 +21,15 @@ from presence_svc.domain.preferences import MAX_CONTACTS, Preferences
 
 def tech(**changes) -> Technician:
     fields = dict(
-        technician_id="tec_a", account_id="acc", display_name="Ana", company_ids=("c1", "c2"),
-        capacity=2, enabled=True, chosen=ChosenStatus.AVAILABLE, sequence=0, published=None,
+        technician_id="tec_a",
+        account_id="acc",
+        display_name="Ana",
+        company_ids=("c1", "c2"),
+        capacity=2,
+        enabled=True,
+        chosen=ChosenStatus.AVAILABLE,
+        sequence=0,
+        published=None,
     )
     return Technician(**{**fields, **changes})
 
@@ -59,7 +66,9 @@ def test_a_capacity_change_of_an_available_technician_is_announced_again():
 
 def alert(company: str = "c1", account: str = "acc") -> Alert:
     now = datetime.now(UTC)
-    return Alert("req", "tec_a", account, company, "Bob", "", "smart_box", now + timedelta(seconds=30), AlertKind.OFFER, now)
+    return Alert(
+        "req", "tec_a", account, company, "Bob", "", "smart_box", now + timedelta(seconds=30), AlertKind.OFFER, now
+    )
 
 
 def test_alerts_go_only_to_connected_available_technicians_of_the_company():
@@ -69,6 +78,22 @@ def test_alerts_go_only_to_connected_available_technicians_of_the_company():
     assert not may_alert(tech(), alert(company="c_other"), connected=True)
     assert not may_alert(tech(), alert(account="acc_other"), connected=True)
     assert not may_alert(None, alert(), connected=True)
+
+
+def test_access_follows_the_current_record_not_the_alert():
+    assert still_visible(tech(), alert())
+    assert not still_visible(tech(company_ids=("c2",)), alert())  # company taken away
+    assert not still_visible(tech(enabled=False), alert())  # removed from the account
+    assert not may_alert(tech(enabled=False), alert(), connected=True)
+
+
+def test_an_alert_email_keeps_one_message_id_and_a_newer_alert_gets_another():
+    first = alert()
+    again = Alert(**{**first.__dict__})
+    assert again.message_id == first.message_id
+    newer = Alert(**{**first.__dict__, "issued_at": first.issued_at + timedelta(seconds=1)})
+    assert newer.message_id != first.message_id
+    assert first.message_id.startswith("<") and first.message_id.endswith(">") and "req" in first.message_id
 
 
 def test_contacts_are_validated_unique_and_bounded():

@@ -1,9 +1,10 @@
-"""Live chat sockets, fanned out in memory.
+"""Live chat sockets, fanned out in memory: the in-process implementation of
+`chat_svc.handlers.ports.LiveSockets`.
 
 chat-svc runs as ONE instance: the hub knows every open socket of every session because
 they all live in this process. Two instances would need a RabbitMQ fan-out exchange
-between them (and a shared socket count per token); nothing else in the design assumes
-a single instance — messages, numbering and sessions are all in MongoDB.
+between them (and a shared socket count per token) behind the same interface; nothing else
+in the design assumes a single instance — messages, numbering and sessions are all in MongoDB.
 
 Each socket has its own send queue drained by one writer task, so frames reach a client in
 the order they were queued and a slow client never blocks the others.
@@ -12,23 +13,19 @@ the order they were queued and a slow client never blocks the others.
 import asyncio
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from servicekit.logging import get_logger
-
+from chat_svc.domain.closing import CLOSE_TRY_AGAIN
 from chat_svc.domain.errors import TooManySockets
 from chat_svc.domain.model import Author
+from servicekit.logging import get_logger
 
 log = get_logger(__name__)
-
-CLOSE_NORMAL = 1000
-CLOSE_POLICY = 1008
-CLOSE_TRY_AGAIN = 1013
 
 
 @dataclass(eq=False)
@@ -38,6 +35,10 @@ class Connection:
     author: Author
     token_key: str
     queue_size: int
+    person_id: str = ""
+    """The technician's id (or the customer's request id) behind the socket."""
+    account_id: str = ""
+    company_id: str = ""
     queue: asyncio.Queue[tuple[str, Any]] = field(init=False)
     _writer: asyncio.Task[None] | None = field(default=None, init=False)
     _closing: asyncio.Task[None] | None = field(default=None, init=False)
@@ -83,10 +84,8 @@ class Connection:
 
     async def _close_now(self, code: int, reason: str) -> None:
         if self.websocket.application_state is WebSocketState.CONNECTED:
-            try:
+            with suppress(RuntimeError, OSError):
                 await self.websocket.close(code=code, reason=reason)
-            except (RuntimeError, OSError):
-                pass
 
 
 def token_key(token: str) -> str:
@@ -115,7 +114,7 @@ class Hub:
             del self._per_token[key]
 
     @asynccontextmanager
-    async def ordered(self, session_id: str):
+    async def ordered(self, session_id: str) -> AsyncIterator[None]:
         """Serialises numbering, storing and fan-out of one session's frames."""
         lock = self._locks.setdefault(session_id, asyncio.Lock())
         async with lock:
@@ -149,9 +148,22 @@ class Hub:
             if connection is not skip:
                 connection.send(frame)
 
-    def close_all(
-        self, session_id: str, code: int, reason: str, *, author: Author | None = None
-    ) -> None:
+    def close_all(self, session_id: str, code: int, reason: str, *, author: Author | None = None) -> None:
         for connection in self.connections(session_id):
             if author is None or connection.author is author:
                 connection.close(code, reason)
+
+    def close_technician(self, technician_id: str, keep: Callable[[str, str], bool], code: int, reason: str) -> int:
+        """Close the technician's sockets on every session for which `keep(account_id,
+        company_id)` is false; returns how many were closed."""
+        closed = 0
+        for connections in tuple(self._sessions.values()):
+            for connection in tuple(connections):
+                if (
+                    connection.author is Author.TECHNICIAN
+                    and connection.person_id == technician_id
+                    and not keep(connection.account_id, connection.company_id)
+                ):
+                    connection.close(code, reason)
+                    closed += 1
+        return closed

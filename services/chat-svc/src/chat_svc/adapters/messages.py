@@ -48,13 +48,9 @@ class MessageRepository:
         return to_message(document) if document else None
 
     async def by_client_id(self, session_id: str, author: Author, client_id: str) -> Message | None:
-        document = await self.collection.find_one(
-            {"session_id": session_id, "author": author, "client_id": client_id}
-        )
+        document = await self.collection.find_one({"session_id": session_id, "author": author, "client_id": client_id})
         return to_message(document) if document else None
 
     async def after(self, session_id: str, seq: int = 0) -> Sequence[Message]:
-        cursor = self.collection.find({"session_id": session_id, "seq": {"$gt": seq}}).sort(
-            "seq", ASCENDING
-        )
+        cursor = self.collection.find({"session_id": session_id, "seq": {"$gt": seq}}).sort("seq", ASCENDING)
         return [to_message(document) async for document in cursor]

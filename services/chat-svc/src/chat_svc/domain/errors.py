@@ -1,6 +1,6 @@
 """Refusals of the chat domain, each with a stable code clients can act on."""
 
-from servicekit.errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests
+from servicekit.exceptions import Conflict, DomainError, Forbidden, NotFound, TooManyRequests
 
 
 class SessionNotFound(NotFound):
@@ -13,6 +13,10 @@ class NotYourSession(Forbidden):
 
 class WrongRole(Forbidden):
     code = "wrong_role"
+
+
+class UnknownTechnician(Forbidden):
+    code = "unknown_technician"
 
 
 class SessionEnded(Conflict):

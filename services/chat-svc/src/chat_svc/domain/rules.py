@@ -1,9 +1,8 @@
 """Validation of what participants send, and how a session may end."""
 
-from contracts.vocabulary import EndedBy, SessionOutcome
-
 from chat_svc.domain.errors import EmptyMessage, MessageTooLong, OutcomeRequired
 from chat_svc.domain.model import Author
+from contracts.vocabulary import EndedBy, SessionOutcome
 
 
 def clean_text(text: str, max_chars: int) -> str:

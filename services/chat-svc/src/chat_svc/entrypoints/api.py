@@ -5,21 +5,18 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from servicekit.auth import Authenticator, Principal, Role
-
-from chat_svc.domain.access import join_as
-from chat_svc.domain.errors import SessionEnded, SessionNotFound
-from chat_svc.domain.model import Author, SessionState
-from chat_svc.domain.rules import ending
+from chat_svc.domain.model import SessionState
 from chat_svc.entrypoints.schemas import EndRequest, MessageOut, SessionDetail, SessionList, SessionOut
-from chat_svc.handlers.lifecycle import Lifecycle
-from chat_svc.handlers.reading import Reading
+from chat_svc.handlers import Handlers
+from servicekit.auth import Authenticator, Principal, Role
 
 # Cancelled sessions are markers of requests cancelled before any chat: never listed.
 ListedState = Literal["active", "completed"]
 
-def api_router(auth: Authenticator, reading: Reading, lifecycle: Lifecycle) -> APIRouter:
+
+def api_router(auth: Authenticator, handlers: Handlers) -> APIRouter:
     router = APIRouter(prefix="/sessions", tags=["sessions"])
+    reading = handlers.reading
 
     def current(request: Request) -> Principal:
         return auth.principal(request)
@@ -64,17 +61,7 @@ def api_router(auth: Authenticator, reading: Reading, lifecycle: Lifecycle) -> A
 
     @router.post("/{session_id}/end", summary="End the session (the assigned technician)")
     async def end_session(session_id: str, body: EndRequest, principal: Technician) -> SessionOut:
-        session = await reading.sessions.get(session_id)
-        if session is None:
-            raise SessionNotFound(f"no chat session {session_id}")
-        join_as(principal, session)
-        ended_by, outcome = ending(Author.TECHNICIAN, body.outcome)
-        ended = await lifecycle.end(
-            session_id, ended_by, outcome, body.notes, technician_id=principal.subject
-        )
-        if ended is None:
-            raise SessionEnded("this chat session has already ended")
+        ended = await handlers.live.end_as_technician(principal, session_id, body.outcome, body.notes)
         return SessionOut.of(ended, with_notes=True)
 
     return router
-

@@ -1,18 +1,22 @@
-"""RabbitMQ subscribers: assignments open (or transfer) sessions, cancellations close them."""
+"""RabbitMQ subscribers: assignments open (or transfer) sessions, cancellations close them,
+technician updates keep chat-svc's record of who may act for which company."""
 
 from faststream.rabbit import RabbitBroker
 
-from contracts import Envelope, RequestAssigned, RequestCancelled
+from chat_svc.handlers import Handlers
+from contracts import Envelope, RequestAssigned, RequestCancelled, TechnicianUpdated
 from servicekit.broker import subscribe
 
-from chat_svc.handlers.lifecycle import Lifecycle
 
-
-def register_consumers(broker: RabbitBroker, service: str, lifecycle: Lifecycle) -> None:
+def register(broker: RabbitBroker, service: str, handlers: Handlers) -> None:
     @subscribe(broker, service, RequestAssigned)
     async def on_request_assigned(event: Envelope[RequestAssigned]) -> None:
-        await lifecycle.on_assigned(event)
+        await handlers.lifecycle.on_assigned(event)
 
     @subscribe(broker, service, RequestCancelled)
     async def on_request_cancelled(event: Envelope[RequestCancelled]) -> None:
-        await lifecycle.on_cancelled(event)
+        await handlers.lifecycle.on_cancelled(event)
+
+    @subscribe(broker, service, TechnicianUpdated)
+    async def on_technician_updated(event: Envelope[TechnicianUpdated]) -> None:
+        await handlers.technicians.on_updated(event)

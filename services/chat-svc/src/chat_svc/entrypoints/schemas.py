@@ -5,9 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from contracts.vocabulary import EndedBy, SessionOutcome
-
 from chat_svc.domain.model import Author, ChatSession, Message, SessionState
+from contracts.vocabulary import EndedBy, SessionOutcome
 
 NOTES_MAX = 2000
 
@@ -115,7 +114,5 @@ class EndFrame(_Frame):
     notes: str = Field(default="", max_length=NOTES_MAX, description="Technician's notes.")
 
 
-ClientFrame = Annotated[
-    MessageFrame | TypingFrame | ResumeFrame | EndFrame, Field(discriminator="type")
-]
+ClientFrame = Annotated[MessageFrame | TypingFrame | ResumeFrame | EndFrame, Field(discriminator="type")]
 CLIENT_FRAME = TypeAdapter(ClientFrame)

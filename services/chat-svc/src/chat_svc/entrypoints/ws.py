@@ -1,7 +1,10 @@
-"""The chat socket: `/api/chat/ws/{session_id}?token=...&after=...`.
+"""The chat socket: `/api/chat/ws/{session_id}[?after=<message id>]`.
 
+The client authenticates with the subprotocols `["assistline", "bearer.<JWT>"]` (or an
+`Authorization: Bearer` header); a token in the URL is never read, so none ends up in logs.
 Refusals are explained: an `error` frame, then close code 1008 with the reason. Limits
-broken while connected (size, rate) get an `error` frame and the socket stays open.
+broken while connected (size, rate) get an `error` frame and the socket stays open. A
+technician who loses access to the company meanwhile is closed with 4403 "access revoked".
 """
 
 import json
@@ -10,16 +13,17 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 
-from servicekit.auth import Authenticator, bearer_token
-from servicekit.errors import DomainError
-from servicekit.logging import get_logger
-
-from chat_svc.adapters.hub import CLOSE_POLICY, Connection, Hub, token_key
+from chat_svc.adapters.hub import Connection, token_key
 from chat_svc.config import Settings
+from chat_svc.domain.closing import CLOSE_POLICY
 from chat_svc.domain.errors import FrameTooLarge, InvalidFrame
 from chat_svc.domain.frames import error_frame
 from chat_svc.entrypoints.schemas import CLIENT_FRAME, EndFrame, MessageFrame, ResumeFrame, TypingFrame
+from chat_svc.handlers import Handlers
 from chat_svc.handlers.live import LiveChat, Participant
+from servicekit.auth import WS_SUBPROTOCOL, Authenticator, bearer_token
+from servicekit.errors import DomainError, Unauthorized
+from servicekit.logging import get_logger
 
 log = get_logger(__name__)
 
@@ -30,14 +34,22 @@ async def refuse(websocket: WebSocket, error: DomainError) -> None:
     await websocket.close(code=CLOSE_POLICY, reason=f"{error.code}: {error.message}"[:120])
 
 
-def ws_router(auth: Authenticator, live: LiveChat, hub: Hub, settings: Settings) -> APIRouter:
+def ws_router(auth: Authenticator, handlers: Handlers, settings: Settings) -> APIRouter:
     router = APIRouter()
+    live, hub = handlers.live, handlers.sockets
 
     @router.websocket("/ws/{session_id}")
     async def chat_socket(websocket: WebSocket, session_id: str) -> None:
-        # Accept first: only an open socket can say why it is being refused.
-        await websocket.accept()
+        # Accept first: only an open socket can say why it is being refused. The chosen
+        # subprotocol is echoed only when the client offered it (browsers require that).
+        offered = websocket.scope.get("subprotocols", [])
+        await websocket.accept(subprotocol=WS_SUBPROTOCOL if WS_SUBPROTOCOL in offered else None)
         try:
+            if "token" in websocket.query_params:
+                raise Unauthorized(
+                    "a token in the URL is refused: send it as the subprotocol 'bearer.<token>' next to 'assistline'",
+                    code="token_in_url",
+                )
             principal = auth.principal(websocket)
             session, author = await live.authorize(principal, session_id)
             key = token_key(bearer_token(websocket) or "")
@@ -45,7 +57,16 @@ def ws_router(auth: Authenticator, live: LiveChat, hub: Hub, settings: Settings)
         except DomainError as error:
             await refuse(websocket, error)
             return
-        connection = Connection(websocket, session.session_id, author, key, settings.socket_send_queue)
+        connection = Connection(
+            websocket,
+            session.session_id,
+            author,
+            key,
+            settings.socket_send_queue,
+            person_id=principal.subject,
+            account_id=session.account_id,
+            company_id=session.company_id,
+        )
         participant = live.participant(connection, principal)
         connection.start()
         try:
@@ -75,7 +96,7 @@ async def _read(websocket: WebSocket, live: LiveChat, participant: Participant, 
             participant.connection.send(error_frame(error.code, error.message))
 
 
-def _parse(incoming: dict[str, Any], max_bytes: int):
+def _parse(incoming: Any, max_bytes: int) -> Any:
     text = incoming.get("text")
     if text is None:
         raise InvalidFrame("frames are JSON text, not binary")
@@ -86,12 +107,8 @@ def _parse(incoming: dict[str, Any], max_bytes: int):
     except json.JSONDecodeError as error:
         raise InvalidFrame(f"not JSON: {error.msg}") from error
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'frame'}: {e['msg']}" for e in error.errors()
-        )
-        raise InvalidFrame(
-            f"{problems} (expected type message, typing, resume or end)"
-        ) from error
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'frame'}: {e['msg']}" for e in error.errors())
+        raise InvalidFrame(f"{problems} (expected type message, typing, resume or end)") from error
 
 
 async def _dispatch(live: LiveChat, participant: Participant, frame: Any) -> None:

@@ -1,1 +1,25 @@
-"""Use cases of chat-svc: session lifecycle, live chat, reading transcripts."""
+"""Use cases of chat-svc, and `Handlers`, the container bootstrap builds them into."""
+
+from dataclasses import dataclass
+
+from chat_svc.handlers.lifecycle import Lifecycle
+from chat_svc.handlers.live import LiveChat
+from chat_svc.handlers.ports import LiveSockets
+from chat_svc.handlers.reading import Reading
+from chat_svc.handlers.technicians import TechnicianRecords
+from chat_svc.handlers.timeline import Timeline
+
+
+@dataclass(frozen=True)
+class Handlers:
+    lifecycle: Lifecycle
+    """Sessions opened, transferred, ended, abandoned, cancelled."""
+    live: LiveChat
+    """Who joins a socket, what they send and receive."""
+    reading: Reading
+    """Listing and reading sessions, transcripts."""
+    technicians: TechnicianRecords
+    """chat-svc's record of each technician's access (fed by TechnicianUpdated)."""
+    timeline: Timeline
+    sockets: LiveSockets
+    """The live fan-out (in process today)."""

@@ -1,19 +1,19 @@
 """A session's life: opened by an assignment, transferred, ended, abandoned, cancelled."""
 
-import asyncio
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chat_svc.domain.closing import CLOSE_NORMAL, CLOSE_POLICY
+from chat_svc.domain.frames import session_frame
+from chat_svc.domain.model import Author, ChatSession, SessionState, session_id_for
+from chat_svc.domain.rules import end_notice
+from chat_svc.handlers.ports import LiveSockets
+from chat_svc.handlers.timeline import Timeline
 from contracts import ChatSessionEnded, ChatSessionStarted, Envelope, RequestAssigned, RequestCancelled
 from contracts.vocabulary import EndedBy, SessionOutcome
 from servicekit.logging import get_logger
 from servicekit.runtime import Runtime
-
-from chat_svc.adapters.hub import CLOSE_NORMAL, CLOSE_POLICY
-from chat_svc.domain.frames import session_frame
-from chat_svc.domain.model import Author, ChatSession, SessionState, session_id_for
-from chat_svc.domain.rules import end_notice
-from chat_svc.handlers.timeline import Timeline
 
 log = get_logger(__name__)
 
@@ -23,7 +23,7 @@ class Lifecycle:
         self.runtime = runtime
         self.timeline = timeline
         self.sessions = timeline.sessions
-        self.hub = timeline.hub
+        self.hub: LiveSockets = timeline.hub
         self.abandon_after = timedelta(seconds=abandon_after)
 
     async def on_assigned(self, event: Envelope[RequestAssigned]) -> None:
@@ -79,8 +79,7 @@ class Lifecycle:
             if before.technician_id == session.technician_id:
                 return
             self.hub.close_all(
-                session_id, CLOSE_POLICY, "session transferred to another technician",
-                author=Author.TECHNICIAN,
+                session_id, CLOSE_POLICY, "session transferred to another technician", author=Author.TECHNICIAN
             )
             seq = await self.sessions.next_seq(session_id)
             if seq is not None:
@@ -123,7 +122,8 @@ class Lifecycle:
         if technician_id is not None:
             filters["technician_id"] = technician_id
         async with self.hub.ordered(session_id):
-            ended = await self.sessions.end(
+            # The write stores ChatSessionEnded with the state change and publishes it.
+            session = await self.sessions.end(
                 session_id,
                 ended_by=ended_by,
                 outcome=outcome,
@@ -132,17 +132,17 @@ class Lifecycle:
                 events_for=self._ended_events(ended_by, outcome),
                 extra_filter=filters,
             )
-            if ended is None:
+            if session is None:
                 return None
-            session, events = ended
             await self.timeline.store(session_id, session.last_seq, Author.SYSTEM, end_notice(ended_by))
             self.hub.broadcast(session_id, session_frame(session))
             self.hub.close_all(session_id, CLOSE_NORMAL, "session ended")
-        await self.sessions.flush(session_id, events)
         log.info("chat session ended", session_id=session_id, ended_by=ended_by, outcome=outcome)
         return session
 
-    def _ended_events(self, ended_by: EndedBy, outcome: SessionOutcome):
+    def _ended_events(
+        self, ended_by: EndedBy, outcome: SessionOutcome
+    ) -> Callable[[ChatSession], Sequence[Envelope[Any]]]:
         def build(session: ChatSession) -> list[Envelope[Any]]:
             ended = ChatSessionEnded(
                 session_id=session.session_id,
@@ -164,17 +164,11 @@ class Lifecycle:
         for candidate in await self.sessions.abandoned(cutoff):
             # Same absence as observed: a customer who came back in between keeps the chat.
             away = {"customer_away_since": candidate["customer_away_since"]}
-            if await self.end(
-                candidate["_id"], EndedBy.ABANDONED, SessionOutcome.UNKNOWN, extra_filter=away
-            ):
+            if await self.end(candidate["_id"], EndedBy.ABANDONED, SessionOutcome.UNKNOWN, extra_filter=away):
                 count += 1
         return count
 
-    async def abandon_forever(self, every: float) -> None:
-        while True:
-            await asyncio.sleep(every)
-            try:
-                if count := await self.abandon_due():
-                    log.info("abandoned chat sessions ended", count=count)
-            except Exception as error:  # keep checking whatever happened
-                log.warning("abandonment check failed", error=str(error))
+    async def abandon_tick(self) -> None:
+        """One periodic abandonment check (run by `runtime.every`, see bootstrap)."""
+        if count := await self.abandon_due():
+            log.info("abandoned chat sessions ended", count=count)

@@ -4,20 +4,22 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from contracts.vocabulary import SessionOutcome
-from servicekit.auth import Authenticator, Principal
-from servicekit.logging import get_logger
-
-from chat_svc.adapters.hub import Connection, Hub
+from chat_svc.adapters.hub import Connection
 from chat_svc.config import Settings
-from chat_svc.domain.access import customer_owns, join_as
+from chat_svc.domain.access import customer_owns, join_as, still_allowed
+from chat_svc.domain.closing import ACCESS_REVOKED, CLOSE_ACCESS_REVOKED, CLOSE_NORMAL
 from chat_svc.domain.errors import NotYourSession, RateLimited, SessionEnded, SessionNotFound, UnknownMessage
-from chat_svc.domain.frames import message_frame, session_frame, typing_frame
+from chat_svc.domain.frames import error_frame, message_frame, session_frame, typing_frame
 from chat_svc.domain.model import Author, ChatSession
 from chat_svc.domain.ratelimit import TokenBucket
 from chat_svc.domain.rules import clean_text, ending
 from chat_svc.handlers.lifecycle import Lifecycle
+from chat_svc.handlers.ports import LiveSockets
+from chat_svc.handlers.technicians import TechnicianRecords
 from chat_svc.handlers.timeline import Timeline
+from contracts.vocabulary import SessionOutcome
+from servicekit.auth import Principal
+from servicekit.logging import get_logger
 
 log = get_logger(__name__)
 
@@ -43,14 +45,14 @@ class Participant:
 
 class LiveChat:
     def __init__(
-        self, auth: Authenticator, timeline: Timeline, lifecycle: Lifecycle, settings: Settings
+        self, timeline: Timeline, lifecycle: Lifecycle, technicians: TechnicianRecords, settings: Settings
     ) -> None:
-        self.auth = auth
         self.timeline = timeline
         self.lifecycle = lifecycle
+        self.technicians = technicians
         self.sessions = timeline.sessions
         self.messages = timeline.messages
-        self.hub: Hub = timeline.hub
+        self.hub: LiveSockets = timeline.hub
         self.settings = settings
 
     async def authorize(self, principal: Principal, session_id: str) -> tuple[ChatSession, Author]:
@@ -60,7 +62,21 @@ class LiveChat:
         session = await self.sessions.get(session_id)
         if session is None:
             raise SessionNotFound(f"no chat session {session_id}")
-        return session, join_as(principal, session)
+        return session, join_as(principal, session, await self.technicians.of(principal))
+
+    async def _still_allowed(self, participant: Participant) -> bool:
+        """A technician's access, re-read from chat-svc's record (the admin may have changed it)."""
+        if participant.author is not Author.TECHNICIAN:
+            return True
+        connection = participant.connection
+        record = await self.technicians.record(participant.principal.subject)
+        return still_allowed(record, connection.account_id, connection.company_id)
+
+    def _revoke(self, participant: Participant) -> None:
+        participant.connection.send(
+            error_frame(NotYourSession.code, "you no longer have access to this session's company")
+        )
+        participant.connection.close(CLOSE_ACCESS_REVOKED, ACCESS_REVOKED)
 
     def participant(self, connection: Connection, principal: Principal) -> Participant:
         bucket = TokenBucket(rate=self.settings.message_rate_per_second, burst=self.settings.message_burst)
@@ -79,11 +95,16 @@ class LiveChat:
             for message in await self.messages.after(session_id, after_seq):
                 connection.send(message_frame(message))
             if not session.is_active:
-                connection.close(1000, "session ended")
+                connection.close(CLOSE_NORMAL, "session ended")
                 return
             self.hub.add(connection)
             if participant.author is Author.CUSTOMER:
                 await self.sessions.set_customer_away(session_id, None)
+        # Re-read after joining the hub: an access change stored before this read is seen
+        # here, and one stored after it finds the socket in the hub and closes it.
+        if not await self._still_allowed(participant):
+            self._revoke(participant)
+            return
         if participant.author is Author.TECHNICIAN and await self.sessions.claim_technician_join(
             session_id, participant.principal.subject
         ):
@@ -104,6 +125,9 @@ class LiveChat:
                 await self.sessions.set_customer_away(session_id, datetime.now(UTC))
 
     async def send_message(self, participant: Participant, text: str, client_id: str | None) -> None:
+        if not await self._still_allowed(participant):
+            self._revoke(participant)
+            return
         if not participant.bucket.take(time.monotonic()):
             raise RateLimited(
                 f"too many messages: at most {self.settings.message_rate_per_second:g} per second "
@@ -125,9 +149,7 @@ class LiveChat:
         if now - participant.last_typing < TYPING_INTERVAL:
             return
         participant.last_typing = now
-        self.hub.broadcast(
-            participant.session_id, typing_frame(participant.author), skip=participant.connection
-        )
+        self.hub.broadcast(participant.session_id, typing_frame(participant.author), skip=participant.connection)
 
     async def resume(self, participant: Participant, after: str | None) -> None:
         after_seq = await self._seq_of(participant.session_id, after)
@@ -135,13 +157,28 @@ class LiveChat:
             participant.connection.send(message_frame(message))
 
     async def end(self, participant: Participant, outcome: SessionOutcome | None, notes: str) -> None:
+        if not await self._still_allowed(participant):
+            self._revoke(participant)
+            return
         ended_by, outcome = ending(participant.author, outcome)
         technician = participant.principal.subject if participant.author is Author.TECHNICIAN else None
-        session = await self.lifecycle.end(
-            participant.session_id, ended_by, outcome, notes, technician_id=technician
-        )
+        session = await self.lifecycle.end(participant.session_id, ended_by, outcome, notes, technician_id=technician)
         if session is None:
             raise SessionEnded("this chat session has already ended")
+
+    async def end_as_technician(
+        self, principal: Principal, session_id: str, outcome: SessionOutcome, notes: str
+    ) -> ChatSession:
+        """The assigned technician ends the session over HTTP."""
+        session = await self.sessions.get(session_id)
+        if session is None:
+            raise SessionNotFound(f"no chat session {session_id}")
+        join_as(principal, session, await self.technicians.of(principal))
+        ended_by, outcome = ending(Author.TECHNICIAN, outcome)
+        ended = await self.lifecycle.end(session_id, ended_by, outcome, notes, technician_id=principal.subject)
+        if ended is None:
+            raise SessionEnded("this chat session has already ended")
+        return ended
 
     async def _seq_of(self, session_id: str, after: str | None) -> int:
         if not after:

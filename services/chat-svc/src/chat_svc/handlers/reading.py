@@ -2,20 +2,23 @@
 
 from collections.abc import Sequence
 
-from servicekit.auth import Principal, Role
-
 from chat_svc.adapters.messages import MessageRepository
 from chat_svc.adapters.sessions import SessionRepository
-from chat_svc.domain.access import ensure_can_read
+from chat_svc.domain.access import ensure_can_read, technician_companies
 from chat_svc.domain.errors import NotYourSession, SessionNotFound, WrongRole
 from chat_svc.domain.model import ChatSession, Message, SessionState
 from chat_svc.domain.transcript import render_transcript
+from chat_svc.handlers.technicians import TechnicianRecords
+from servicekit.auth import Principal, Role
 
 
 class Reading:
-    def __init__(self, sessions: SessionRepository, messages: MessageRepository) -> None:
+    def __init__(
+        self, sessions: SessionRepository, messages: MessageRepository, technicians: TechnicianRecords
+    ) -> None:
         self.sessions = sessions
         self.messages = messages
+        self.technicians = technicians
 
     async def list(
         self, principal: Principal, *, state: SessionState | None, company_id: str | None, limit: int
@@ -25,9 +28,10 @@ class Reading:
             if company_id:
                 query["company_id"] = company_id
         elif principal.role is Role.TECHNICIAN:
-            if company_id and company_id not in principal.company_ids:
+            allowed = technician_companies(principal, await self.technicians.of(principal))
+            if company_id and company_id not in allowed:
                 raise NotYourSession(f"you have no access to company {company_id}")
-            companies = [company_id] if company_id else principal.company_ids
+            companies = [company_id] if company_id else sorted(allowed)
             query = {"account_id": principal.account_id, "company_id": {"$in": companies}}
         else:
             raise WrongRole("only technicians and admins list chat sessions")
@@ -45,5 +49,5 @@ class Reading:
         session = await self.sessions.get(session_id)
         if session is None:
             raise SessionNotFound(f"no chat session {session_id}")
-        ensure_can_read(principal, session)
+        ensure_can_read(principal, session, await self.technicians.of(principal))
         return session

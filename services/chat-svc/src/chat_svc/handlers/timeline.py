@@ -2,16 +2,16 @@
 
 from datetime import UTC, datetime
 
-from chat_svc.adapters.hub import Hub
 from chat_svc.adapters.messages import MessageRepository
 from chat_svc.adapters.sessions import SessionRepository
 from chat_svc.domain.errors import SessionEnded
 from chat_svc.domain.frames import message_frame
 from chat_svc.domain.model import Author, Message, message_id
+from chat_svc.handlers.ports import LiveSockets
 
 
 class Timeline:
-    def __init__(self, sessions: SessionRepository, messages: MessageRepository, hub: Hub) -> None:
+    def __init__(self, sessions: SessionRepository, messages: MessageRepository, hub: LiveSockets) -> None:
         self.sessions = sessions
         self.messages = messages
         self.hub = hub
@@ -60,7 +60,5 @@ class Timeline:
             seq = await self.sessions.next_seq(session_id)
             if seq is None:
                 raise SessionEnded("this chat session has ended")
-            stored = await self.store(
-                session_id, seq, author, text, author_name=author_name, client_id=client_id
-            )
+            stored = await self.store(session_id, seq, author, text, author_name=author_name, client_id=client_id)
             return stored, True

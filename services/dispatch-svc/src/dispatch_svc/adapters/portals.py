@@ -1,5 +1,12 @@
-"""What dispatch remembers of portals: whether each one still accepts requests."""
+"""What dispatch remembers of portals: whether each one still accepts requests.
 
+Reads are served from a short-lived in-process copy: every submission asks, portals change
+rarely, and the worker that consumes a `PortalConfigured` updates its copy at once. Another
+worker may route a request up to `ttl` seconds after a portal was made inactive — no worse
+than the race between the two events' queues, and portal-svc refuses such submissions itself.
+"""
+
+import time
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -7,12 +14,19 @@ from pymongo.errors import DuplicateKeyError
 
 from dispatch_svc.adapters.technicians import newer
 
+Doc = dict[str, Any]
 
-class Portals:
-    def __init__(self, collection: AsyncCollection) -> None:
+
+class PortalRepository:
+    def __init__(self, collection: AsyncCollection, *, ttl: float = 10.0) -> None:
         self.collection = collection
+        self._ttl = ttl
+        self._copies: dict[str, tuple[float, Doc | None]] = {}
 
-    async def record(self, portal_id: str, revision: int, fields: dict[str, Any]) -> None:
+    async def ensure_indexes(self) -> None:
+        """Looked up by `_id` only."""
+
+    async def record(self, portal_id: str, revision: int, fields: Doc) -> None:
         try:
             await self.collection.update_one(
                 {"_id": portal_id, **newer("revision", revision)},
@@ -20,7 +34,13 @@ class Portals:
                 upsert=True,
             )
         except DuplicateKeyError:
-            return  # a newer revision is already stored
+            pass  # a newer revision is already stored
+        self._copies.pop(portal_id, None)
 
-    async def get(self, portal_id: str) -> dict[str, Any] | None:
-        return await self.collection.find_one({"_id": portal_id})
+    async def get(self, portal_id: str) -> Doc | None:
+        copy = self._copies.get(portal_id)
+        if copy is not None and time.monotonic() - copy[0] < self._ttl:
+            return copy[1]
+        portal = await self.collection.find_one({"_id": portal_id})
+        self._copies[portal_id] = (time.monotonic(), portal)
+        return portal

@@ -1,18 +1,21 @@
-"""Technicians as dispatch sees them, and their capacity slots.
+"""Technicians as dispatch sees them, and their capacity slots: every query on them.
 
 A slot is an entry of `active`. Claiming one is a single conditional update that only
-matches while `active` has fewer than `capacity` entries, so capacity holds exactly
-whatever the number of workers, with no transaction. `claimed_at.<request>` dates each
-slot, so the sweeper can free one whose request claim never happened (a crash between
-the two writes).
+matches while `active` has fewer than `capacity` entries (`domain.technician.slot_filter`),
+so capacity holds exactly whatever the number of workers, with no transaction.
+`claimed_at.<request>` dates each slot; the request's `assigned_at` is the same date, which
+names the very claim that holds the slot.
 """
 
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
+
+from dispatch_svc.domain.technician import slot_filter
 
 Doc = dict[str, Any]
 
@@ -30,12 +33,18 @@ def newer(field: str, value: int) -> dict[str, Any]:
     return {"$or": [{field: {"$lt": value}}, {field: {"$exists": False}}]}
 
 
-class Technicians:
+def _same_millisecond(field: str, at: datetime) -> dict[str, Any]:
+    # Stored dates keep milliseconds only: match the claim's millisecond.
+    start = at.replace(microsecond=at.microsecond // 1000 * 1000)
+    return {field: {"$gte": start, "$lt": start + timedelta(milliseconds=1)}}
+
+
+class TechnicianRepository:
     def __init__(self, collection: AsyncCollection, *, default_capacity: int) -> None:
         self.collection = collection
         self._default_capacity = default_capacity
 
-    async def create_indexes(self) -> None:
+    async def ensure_indexes(self) -> None:
         await self.collection.create_index("company_ids")
 
     def _defaults(self, account_id: str, changes: Doc) -> Doc:
@@ -45,6 +54,7 @@ class Technicians:
             "active": [],
             "code_ids": [],
             "company_ids": [],
+            "available_for": [],
             "capacity": self._default_capacity,
             "enabled": True,
             "available": False,
@@ -54,74 +64,108 @@ class Technicians:
     async def get(self, technician_id: str) -> Doc | None:
         return await self.collection.find_one({"_id": technician_id})
 
-    async def record(self, technician_id: str, account_id: str, guard: dict[str, Any], changes: Doc) -> bool:
-        """Applies a change guarded by a sequence/revision filter; False when it is stale."""
+    async def record_admin(
+        self, technician_id: str, account_id: str, revision: int, fields: Doc
+    ) -> tuple[bool, Doc | None]:
+        """Applies a `TechnicianUpdated` (ordered by revision): (applied, the technician before)."""
+        changes = {**fields, "revision": revision}
         try:
-            result = await self.collection.update_one(
-                {"_id": technician_id, **guard},
+            before = await self.collection.find_one_and_update(
+                {"_id": technician_id, **newer("revision", revision)},
                 {"$set": changes, "$setOnInsert": self._defaults(account_id, changes)},
                 upsert=True,
+                return_document=ReturnDocument.BEFORE,
+            )
+        except DuplicateKeyError:  # an existing document did not match the guard: stale
+            return False, None
+        return True, before
+
+    async def record_presence(
+        self, technician_id: str, account_id: str, sequence: int, fields: Doc, *, admin_fields: Doc
+    ) -> Doc | None:
+        """Applies a presence event (ordered by sequence): the technician after, None when stale.
+
+        `admin_fields` (companies, capacity) are written only while dispatch has never heard
+        the admin's record: presence's copy of them may predate an access removal.
+        """
+        guard = newer("sequence", sequence)
+        changes = {**fields, "sequence": sequence}
+        after = await self.collection.find_one_and_update(
+            {"_id": technician_id, "$and": [guard, {"revision": {"$exists": True}}]},
+            {"$set": changes},
+            return_document=ReturnDocument.AFTER,
+        )
+        if after is not None:
+            return after
+        # The admin's record is unknown yet (or the event is stale: the upsert then collides).
+        changes |= admin_fields
+        try:
+            return await self.collection.find_one_and_update(
+                {"_id": technician_id, "$and": [guard, {"revision": {"$exists": False}}]},
+                {"$set": changes, "$setOnInsert": self._defaults(account_id, changes)},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:
-            return False
-        return bool(result.modified_count or result.upserted_id)
+            return None
 
-    async def ensure(self, technician_id: str, account_id: str, company_ids: list[str]) -> None:
-        """Makes sure a technician known only from their token has a document."""
-        await self.collection.update_one(
+    async def ensure(self, technician_id: str, account_id: str, company_ids: list[str]) -> Doc:
+        """The technician's document, created from their token when dispatch knows nothing yet."""
+        technician = await self.collection.find_one_and_update(
             {"_id": technician_id},
             {"$setOnInsert": {**self._defaults(account_id, {}), "company_ids": company_ids}},
             upsert=True,
+            return_document=ReturnDocument.AFTER,
         )
+        assert technician is not None  # an upsert returning the document after always finds one
+        return technician
 
     async def eligible(self, company_id: str) -> list[Doc]:
-        """Available, enabled technicians of the company (capacity is checked by the caller)."""
-        cursor = self.collection.find({"company_ids": company_id, "available": True, "enabled": True})
+        """Technicians routable for the company (`domain.technician.routable_for`); capacity
+        is checked by the caller."""
+        cursor = self.collection.find(
+            {"company_ids": company_id, "available_for": company_id, "available": True, "enabled": True}
+        )
         return [d async for d in cursor]
 
     async def claim_slot(
-        self, technician: Doc, request_id: str, now: datetime, *, company_id: str | None
+        self, technician_id: str, request_id: str, now: datetime, *, company_id: str, routable: bool
     ) -> SlotClaim:
-        """Takes one capacity slot for `request_id`; `company_id` also requires availability.
+        """Takes one capacity slot for `request_id` at `now` if the technician may serve the
+        company now (and, with `routable`, is available for it).
 
         Only the caller that added the slot may give it back, so a slot already held for
         this request (a concurrent claimer, or one that crashed) is never reported as ours.
         """
-        capacity = technician.get("capacity", self._default_capacity)
-        query: dict[str, Any] = {
-            "_id": technician["_id"],
-            "enabled": True,
-            "capacity": capacity,
-            "active": {"$ne": request_id},
-            f"active.{capacity - 1}": {"$exists": False},
-        }
-        if company_id is not None:
-            query |= {"available": True, "company_ids": company_id}
+        query = slot_filter(technician_id, request_id) | {"company_ids": company_id}
+        if routable:
+            query |= {"available": True, "available_for": company_id}
         result = await self.collection.update_one(
             query,
             {"$push": {"active": request_id}, "$set": {"last_assigned_at": now, f"claimed_at.{request_id}": now}},
         )
         if result.modified_count:
             return SlotClaim.CLAIMED
-        if await self.collection.count_documents({"_id": technician["_id"], "active": request_id}):
+        if await self.collection.count_documents({"_id": technician_id, "active": request_id}):
             return SlotClaim.HELD
         return SlotClaim.FULL
 
     async def release_slot(
         self, technician_id: str, request_id: str, *, claimed_at: datetime | None = None
-    ) -> None:
-        """Gives a slot back; with `claimed_at`, only the slot of that very claim.
+    ) -> Doc | None:
+        """Gives a slot back; with `claimed_at`, only the slot of that very claim. Returns the
+        technician after, or None when no such slot was held.
 
         A claimer that lost its request claim after a long stall must not free the slot a
         later claim for the same request now holds (that would let capacity be exceeded).
         """
-        query: dict[str, Any] = {"_id": technician_id, "active": request_id}
+        query: Doc = {"_id": technician_id, "active": request_id}
         if claimed_at is not None:
-            # Stored dates keep milliseconds only: match the claim's millisecond.
-            start = claimed_at.replace(microsecond=claimed_at.microsecond // 1000 * 1000)
-            query[f"claimed_at.{request_id}"] = {"$gte": start, "$lt": start + timedelta(milliseconds=1)}
-        await self.collection.update_one(
-            query, {"$pull": {"active": request_id}, "$unset": {f"claimed_at.{request_id}": ""}}
+            query |= _same_millisecond(f"claimed_at.{request_id}", claimed_at)
+        return await self.collection.find_one_and_update(
+            query,
+            {"$pull": {"active": request_id}, "$unset": {f"claimed_at.{request_id}": ""}},
+            return_document=ReturnDocument.AFTER,
         )
 
     async def holding_slots(self) -> list[Doc]:

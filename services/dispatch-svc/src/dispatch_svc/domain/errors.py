@@ -1,6 +1,6 @@
 """Refusals a technician can meet over HTTP."""
 
-from servicekit.errors import Conflict, Forbidden, NotFound
+from servicekit.exceptions import Conflict, Forbidden, NotFound
 
 
 class RequestNotFound(NotFound):
@@ -28,9 +28,7 @@ class NotOfferedToYou(Conflict):
 
 class AtCapacity(Conflict):
     def __init__(self) -> None:
-        super().__init__(
-            "you already have as many chats as your capacity allows; end one first", code="at_capacity"
-        )
+        super().__init__("you already have as many chats as your capacity allows; end one first", code="at_capacity")
 
 
 class RequestClosed(Conflict):

@@ -7,10 +7,8 @@ from fastapi import APIRouter, Depends, Path, status
 from pydantic import BaseModel, Field
 
 from contracts.vocabulary import ConnectionMode, PortalType
-from servicekit.auth import Principal, Role
-
-from dispatch_svc.handlers import desk, phone
-from dispatch_svc.handlers.routing import Dispatch
+from dispatch_svc.handlers import Handlers
+from servicekit.auth import Authenticator, Principal, Role
 
 IdParam = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
@@ -75,33 +73,36 @@ class CodeList(BaseModel):
     codes: list[CodeView] = Field(description="Your live codes, the one expiring first first.")
 
 
-def api_router(dispatch: Dispatch) -> APIRouter:
+def api_router(handlers: Handlers, auth: Authenticator) -> APIRouter:
     router = APIRouter(tags=["dispatch"])
-    Technician = Annotated[Principal, Depends(dispatch.runtime.auth.require(Role.TECHNICIAN))]
+    Technician = Annotated[Principal, Depends(auth.require(Role.TECHNICIAN))]
 
     @router.get("/requests", summary="Your open offers and assignments")
     async def list_requests(principal: Technician) -> RequestList:
-        return RequestList(requests=[RequestView.of(r) for r in await desk.my_requests(dispatch, principal)])
+        return RequestList(requests=[RequestView.of(r) for r in await handlers.inbox.requests_of(principal)])
 
     @router.post(
         "/requests/{request_id}/accept",
         summary="Accept an offered request (Web) or acknowledge an assignment (Queue)",
-        responses={403: {"description": "Not your company"}, 404: {"description": "No such request"},
-                   409: {"description": "Taken by someone else, closed, or you are at capacity"}},
+        responses={
+            403: {"description": "Not your company"},
+            404: {"description": "No such request"},
+            409: {"description": "Taken by someone else, closed, or you are at capacity"},
+        },
     )
     async def accept(request_id: IdParam, principal: Technician) -> RequestView:
-        return RequestView.of(await desk.accept(dispatch, principal, request_id))
+        return RequestView.of(await handlers.inbox.accept(principal, request_id))
 
     @router.post("/codes", status_code=status.HTTP_201_CREATED, summary="Generate a connection code")
     async def create_code(body: NewCode, principal: Technician) -> CodeView:
-        return CodeView.of(await phone.issue_code(dispatch, principal, body.company_id))
+        return CodeView.of(await handlers.codes.issue(principal, body.company_id))
 
     @router.get("/codes", summary="Your live connection codes")
     async def list_codes(principal: Technician) -> CodeList:
-        return CodeList(codes=[CodeView.of(c) for c in await phone.list_codes(dispatch, principal)])
+        return CodeList(codes=[CodeView.of(c) for c in await handlers.codes.live_of(principal)])
 
     @router.delete("/codes/{code_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a code")
     async def revoke_code(code_id: IdParam, principal: Technician) -> None:
-        await phone.revoke_code(dispatch, principal, code_id)
+        await handlers.codes.revoke(principal, code_id)
 
     return router

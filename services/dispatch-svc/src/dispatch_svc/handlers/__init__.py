@@ -1,1 +1,27 @@
-"""Use cases of dispatch-svc: routing, technician changes, acceptance, codes, sweeping."""
+"""Dispatch's use cases, one module per area; `Handlers` holds them (built by `bootstrap`)."""
+
+from dataclasses import dataclass
+
+from dispatch_svc.config import Settings
+from dispatch_svc.handlers.inbox import Inbox
+from dispatch_svc.handlers.lifecycle import RequestLifecycle
+from dispatch_svc.handlers.phone import ConnectionCodes
+from dispatch_svc.handlers.roster import TechnicianRoster
+from dispatch_svc.handlers.routing import Router
+from dispatch_svc.handlers.sweeper import Sweeper
+
+
+@dataclass(frozen=True)
+class Handlers:
+    settings: Settings
+    lifecycle: RequestLifecycle
+    """Submitted, cancelled, chat ended; portal status."""
+    roster: TechnicianRoster
+    """The admin's record and presence of technicians."""
+    router: Router
+    """Routing by mode (`router.queue`, `router.web`, `router.phone`) and serving what waits."""
+    inbox: Inbox
+    """A technician's requests and accepting one (HTTP)."""
+    codes: ConnectionCodes
+    """Connection codes (HTTP and upkeep)."""
+    sweeper: Sweeper

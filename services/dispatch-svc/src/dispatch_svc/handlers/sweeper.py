@@ -1,84 +1,117 @@
-"""The periodic sweeper: re-drives whatever an event missed, so nothing stays stuck.
+"""The periodic sweeper: repairs whatever an event missed, so nothing stays stuck.
 
 Every worker runs it; each repair is a conditional write, so concurrent sweeps are safe.
+Repairs are independent: one that fails is logged and the others of the tick still run.
 """
 
-import asyncio
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
 from contracts.vocabulary import ConnectionMode, WithdrawalReason
-from servicekit.logging import get_logger
-
-from dispatch_svc.domain.states import State
+from dispatch_svc.adapters.codes import CodeRepository
+from dispatch_svc.adapters.requests import RequestRepository
+from dispatch_svc.adapters.technicians import TechnicianRepository
+from dispatch_svc.domain import request as requests
+from dispatch_svc.domain.request import State
 from dispatch_svc.handlers.clock import now
-from dispatch_svc.handlers.phone import retire_code
-from dispatch_svc.handlers.routing import Dispatch
+from dispatch_svc.handlers.common import Doc
+from dispatch_svc.handlers.phone import ConnectionCodes
+from dispatch_svc.handlers.routing import Router
+from servicekit.logging import get_logger
+from servicekit.outbox import TRANSIENT
 
 log = get_logger(__name__)
 
 
-async def sweep(dispatch: Dispatch) -> None:
-    at = now()
-    stuck = at - timedelta(seconds=dispatch.settings.stuck_after_seconds)
-    requests, technicians = dispatch.requests, dispatch.technicians
-    for request in await requests.stale(State.NEW, "created_at", stuck):
-        log.info("re-routing a request left new", request_id=request["_id"])
-        await dispatch.route(request)
-    for request in await requests.stale(State.OFFERED, "offer_expires_at", at):
-        await dispatch.reoffer(request)
-    for request in await requests.stale(State.ASSIGNED, "ack_deadline", at):
-        if request["mode"] == ConnectionMode.QUEUE and not request.get("acknowledged"):
-            await dispatch.requeue(request, WithdrawalReason.EXPIRED)
-    waiting = await requests.find({"state": {"$in": [State.QUEUED, State.OFFERED]}})
-    for company_id in sorted({r["company_id"] for r in waiting}):
-        await dispatch.drive_company(company_id)
-    for request_id in await requests.finished_ids():
-        await requests.archive(request_id)
-    for technician in await technicians.holding_slots():
-        for request_id in technician["active"]:
-            claimed_at = technician.get("claimed_at", {}).get(request_id)
-            if claimed_at and claimed_at < stuck and await orphaned(dispatch, technician["_id"], request_id):
-                log.info("freeing a slot its request no longer uses",
-                            technician_id=technician["_id"], request_id=request_id)
-                await technicians.release_slot(technician["_id"], request_id, claimed_at=claimed_at)
-                await dispatch.drive_technician(technician["_id"])
-    await sweep_codes(dispatch, stuck)
+class Sweeper:
+    def __init__(
+        self,
+        requests: RequestRepository,
+        technicians: TechnicianRepository,
+        codes: CodeRepository,
+        router: Router,
+        connection_codes: ConnectionCodes,
+        *,
+        stuck_after: float,
+    ) -> None:
+        self.requests = requests
+        self.technicians = technicians
+        self.codes = codes
+        self.router = router
+        self.connection_codes = connection_codes
+        self.stuck_after = timedelta(seconds=stuck_after)
 
+    async def tick(self) -> int:
+        """One sweep; returns how many repairs failed (each is logged)."""
+        at = now()
+        stuck = at - self.stuck_after
+        failed = 0
+        for request in await self.requests.due_for_repair(at, stuck):
+            failed += await self._attempt(self._repair(request, at), "request", request["_id"])
+        for company_id in await self.requests.companies_waiting():
+            failed += await self._attempt(self.router.serve_company(company_id), "company", company_id)
+        failed += await self._attempt(self.requests.archive_finished(), "archive", "-")
+        for technician in await self.technicians.holding_slots():
+            for request_id in technician["active"]:
+                claimed_at = technician.get("claimed_at", {}).get(request_id)
+                if claimed_at and claimed_at < stuck:
+                    repair = self._free_orphaned_slot(technician["_id"], request_id, claimed_at)
+                    failed += await self._attempt(repair, "slot", f"{technician['_id']}/{request_id}")
+        failed += await self._sweep_codes(stuck)
+        return failed
 
-async def orphaned(dispatch: Dispatch, technician_id: str, request_id: str) -> bool:
-    """True when the slot's request is not assigned to the technician and never will be.
-
-    A claimer that took the slot but has not claimed the request yet (a slow write, or a
-    crash) would claim it with the revision it read; bumping that revision first makes
-    such a late claim fail, so the slot can be freed without ever letting capacity slip.
-    """
-    request = await dispatch.requests.get(request_id)
-    if request is None:
-        return True
-    if request["state"] == State.ASSIGNED and request.get("technician_id") == technician_id:
-        return False
-    return await dispatch.requests.transition(request, {"fenced_at": now()}, []) is not None
-
-
-async def sweep_codes(dispatch: Dispatch, stuck: datetime) -> None:
-    for code in await dispatch.codes.retirable(now()):
-        user = await dispatch.requests.get(code["used_by"]) if code.get("used_by") else None
-        if user is not None and user["state"] == State.NEW:
-            continue  # its request is still being connected
-        await retire_code(dispatch, code["_id"])
-    for technician in await dispatch.technicians.holding_codes():
-        for code_id in technician["code_ids"]:
-            claimed_at = technician.get("code_claimed_at", {}).get(code_id)
-            if claimed_at and claimed_at < stuck and not await dispatch.codes.exists(code_id):
-                await dispatch.technicians.release_code_slot(technician["_id"], code_id)
-    window = int(now().timestamp() // dispatch.settings.code_failure_window_seconds)
-    await dispatch.codes.forget_failures_before(window - 1)
-
-
-async def sweep_forever(dispatch: Dispatch) -> None:
-    while True:
-        await asyncio.sleep(dispatch.settings.sweep_interval_seconds)
+    async def _attempt(self, repair: Awaitable[object], kind: str, key: str) -> int:
         try:
-            await sweep(dispatch)
-        except Exception as error:  # a failed sweep is retried at the next tick
-            log.warning("dispatch sweep failed", error=repr(error))
+            await repair
+        except TRANSIENT:
+            raise  # the store or broker is down: the whole tick is retried
+        except Exception:
+            log.exception("sweeper repair failed; the others go on", kind=kind, key=key)
+            return 1
+        return 0
+
+    async def _repair(self, request: Doc, at: datetime) -> None:
+        if request["state"] == State.NEW:
+            log.info("re-routing a request left new", request_id=request["_id"])
+            await self.router.route(request)
+        elif request["state"] == State.OFFERED:
+            await self.router.web.reoffer(request)
+        elif request["mode"] == ConnectionMode.QUEUE and not request.get("acknowledged"):
+            await self.router.requeue(request, WithdrawalReason.EXPIRED)
+
+    async def _free_orphaned_slot(self, technician_id: str, request_id: str, claimed_at: datetime) -> None:
+        if not await self._orphaned(technician_id, request_id):
+            return
+        log.info("freeing a slot its request no longer uses", technician_id=technician_id, request_id=request_id)
+        after = await self.technicians.release_slot(technician_id, request_id, claimed_at=claimed_at)
+        if after is not None:
+            await self.router.serve_technician(after)
+
+    async def _orphaned(self, technician_id: str, request_id: str) -> bool:
+        """True when the slot's request is not assigned to the technician and never will be.
+
+        A claimer that took the slot but has not claimed the request yet (a slow write, or a
+        crash) would claim it with the revision it read; bumping that revision first makes
+        such a late claim fail, so the slot can be freed without ever letting capacity slip.
+        """
+        request = await self.requests.get(request_id)
+        if request is None:
+            return True
+        if request["state"] == State.ASSIGNED and request.get("technician_id") == technician_id:
+            return False
+        return await self.requests.apply(request, requests.fence(request, now())) is not None
+
+    async def _sweep_codes(self, stuck: datetime) -> int:
+        failed = 0
+        for code in await self.codes.retirable(now()):
+            user = await self.requests.get(code["used_by"]) if code.get("used_by") else None
+            if user is not None and user["state"] == State.NEW:
+                continue  # its request is still being connected
+            failed += await self._attempt(self.connection_codes.retire(code), "code", code["_id"])
+        for technician in await self.technicians.holding_codes():
+            for code_id in technician["code_ids"]:
+                claimed_at = technician.get("code_claimed_at", {}).get(code_id)
+                if claimed_at and claimed_at < stuck and not await self.codes.exists(code_id):
+                    await self.technicians.release_code_slot(technician["_id"], code_id)
+        failed += await self._attempt(self.connection_codes.forget_old_failures(), "failures", "-")
+        return failed

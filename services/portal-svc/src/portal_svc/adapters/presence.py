@@ -1,4 +1,4 @@
-"""The availability snapshot of presence-svc, asked for once at start-up (never per page view)."""
+"""The availability snapshot of presence-svc, asked for at start-up (never per page view)."""
 
 from datetime import timedelta
 
@@ -8,13 +8,26 @@ from contracts import TechnicianAvailable
 from servicekit.auth import Principal, Role, issue_token
 
 
-async def fetch_snapshot(presence_url: str, jwt_secret: str, *, timeout: float = 5.0) -> list[TechnicianAvailable]:
-    token = issue_token(
-        Principal(subject="portal-svc", role=Role.SERVICE, account_id="*"), jwt_secret, timedelta(minutes=5)
-    )
-    async with httpx.AsyncClient(timeout=timeout) as client:
-        response = await client.get(
-            presence_url.rstrip("/") + "/api/presence/snapshot", headers={"Authorization": f"Bearer {token}"}
+class PresenceUnavailable(Exception):
+    """presence-svc could not be reached or answered something else than a snapshot."""
+
+
+class PresenceClient:
+    def __init__(self, presence_url: str, jwt_secret: str, *, timeout: float = 5.0) -> None:
+        self._url = presence_url.rstrip("/") + "/api/presence/snapshot"
+        self._secret = jwt_secret
+        self._timeout = timeout
+
+    async def snapshot(self) -> list[TechnicianAvailable]:
+        """Who is available now; PresenceUnavailable when presence-svc cannot tell."""
+        token = issue_token(
+            Principal(subject="portal-svc", role=Role.SERVICE, account_id="*"), self._secret, timedelta(minutes=5)
         )
-        response.raise_for_status()
-        return [TechnicianAvailable.model_validate(item) for item in response.json()["technicians"]]
+        try:
+            async with httpx.AsyncClient(timeout=self._timeout) as client:
+                response = await client.get(self._url, headers={"Authorization": f"Bearer {token}"})
+                response.raise_for_status()
+                return [TechnicianAvailable.model_validate(item) for item in response.json()["technicians"]]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
+            # ValueError covers a body that is not JSON and a ValidationError of an item.
+            raise PresenceUnavailable(f"{type(error).__name__}: {str(error)[:300]}") from error

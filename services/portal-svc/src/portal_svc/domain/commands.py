@@ -5,15 +5,16 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from contracts.vocabulary import ConnectionMode, PortalStatus, PortalType
+from portal_svc.domain.text import Description, Name, single_line
 
 EMAIL_PATTERN = r"^[^@\s<>\"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
 
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN),
+    AfterValidator(single_line),
     AfterValidator(str.lower),
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 LoginPassword = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 RefId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -29,6 +30,12 @@ class Strict(BaseModel):
 class Login(Strict):
     email: Email = Field(description="E-mail the admin or technician signs in with.")
     password: LoginPassword = Field(description="Their password.")
+
+
+class Refresh(Strict):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] = Field(
+        description="The refresh token of the last sign-in or refresh."
+    )
 
 
 class CreateAccount(Strict):
@@ -66,7 +73,9 @@ class CreatePortal(Strict):
         description="web: smart_box/smart_button/smart_match; phone: smart_pin; queue: smart_box."
     )
     allowed_origins: list[Origin] = Field(
-        default_factory=list, max_length=20, description="Sites allowed to embed the portal, e.g. https://www.globex.com."
+        default_factory=list,
+        max_length=20,
+        description="Sites allowed to embed the portal, e.g. https://www.globex.com.",
     )
 
 
@@ -81,7 +90,7 @@ class UpdatePortal(Strict):
 class SubmitRequest(Strict):
     customer_name: Name = Field(description="Your name.")
     customer_email: Email | None = Field(default=None, description="Optional e-mail to reach you.")
-    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = Field(
+    description: Description = Field(
         default="", description="The problem, in your words (required for SmartBox portals)."
     )
     chosen_technician_id: RefId | None = Field(default=None, description="SmartMatch: the technician you chose.")

@@ -1,6 +1,6 @@
 """Errors the domain raises; servicekit maps them to JSON 4xx responses."""
 
-from servicekit.errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests, Unauthorized
+from servicekit.exceptions import Conflict, DomainError, Forbidden, NotFound, TooManyRequests, Unauthorized
 
 
 class Invalid(DomainError):

@@ -4,7 +4,6 @@ import re
 from urllib.parse import urlsplit
 
 from contracts.vocabulary import ALLOWED_PORTAL_TYPES, ConnectionMode, PortalType
-
 from portal_svc.domain.errors import Invalid
 
 # A DNS label (RFC 1123), lower case only so that "Globex" and "globex" cannot both exist.
@@ -57,7 +56,7 @@ def normalise_origin(origin: str) -> str:
             code="invalid_origin",
         )
     port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname.lower()}{port}"
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}{port}"
 
 
 def normalise_origins(origins: list[str]) -> list[str]:

@@ -11,7 +11,6 @@ import re
 from enum import StrEnum
 
 from contracts.vocabulary import ConnectionMode, PortalType
-
 from portal_svc.domain.errors import Conflict, Invalid
 
 
@@ -27,6 +26,8 @@ class Status(StrEnum):
 
 
 WAITING = frozenset({Status.SUBMITTED, Status.QUEUED, Status.OFFERED})
+FINISHED = frozenset({Status.ENDED, Status.REJECTED, Status.CANCELLED})
+"""Statuses nothing follows: such a request leaves the live collection for history."""
 DISPATCH_MOVES = frozenset({Status.QUEUED, Status.OFFERED, Status.ASSIGNED})
 
 # status -> the statuses it may replace
@@ -69,7 +70,6 @@ def check_cancellable(current: Status) -> None:
 
 
 _CODE = re.compile(r"^\d{9}$")
-MAX_DESCRIPTION = 2000
 
 
 def check_submission(

@@ -17,8 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from portal_svc.domain.errors import NotFound
 from portal_svc.domain.portals import SUBDOMAIN_PATTERN, frame_ancestors
 from portal_svc.domain.views import View
-from portal_svc.handlers import customers
-from portal_svc.handlers.context import Context
+from portal_svc.handlers.customers import CustomerPortal
 
 STATIC = files("portal_svc") / "static"
 CUSTOMER_SCRIPT = "/ui/customer/portal.js"
@@ -62,11 +61,14 @@ def _form(portal: dict, view) -> str:
                 f'value="{escape(t.technician_id)}"> {escape(t.display_name)}</label>'
                 for t in view.technicians
             )
-            parts.append(f'<fieldset><legend>Choose a technician</legend>{choices}</fieldset>')
+            parts.append(f"<fieldset><legend>Choose a technician</legend>{choices}</fieldset>")
         if kind in {"smart_box", "smart_match"}:
             required = " required" if kind == "smart_box" else ""
             parts.append(
-                _field("Describe your problem", f'<textarea name="description" maxlength="2000" rows="5"{required}></textarea>')
+                _field(
+                    "Describe your problem",
+                    f'<textarea name="description" maxlength="2000" rows="5"{required}></textarea>',
+                )
             )
         button = "Contact a technician" if kind == "smart_button" else "Send request"
     if portal["mode"] == "queue":
@@ -89,7 +91,7 @@ def render_page(portal_info: dict, portal: dict, view, *, embedded: bool) -> str
 <title>{company} support</title>
 <link rel="stylesheet" href="/api/portal/static/portal.css">
 <script type="module" src="{CUSTOMER_SCRIPT}"></script>
-</head><body class="{'embedded' if embedded else 'standalone'}" data-view="{escape(view.view.value)}">
+</head><body class="{"embedded" if embedded else "standalone"}" data-view="{escape(view.view.value)}">
 <main><div id="assistline-portal" data-subdomain="{escape(portal["subdomain"])}">
 <h1>{company} support</h1>
 <p class="message">{escape(view.message)}</p>
@@ -106,16 +108,16 @@ def _not_found_page(message: str) -> HTMLResponse:
     return HTMLResponse(html, status_code=404, headers={"Content-Security-Policy": BASE_CSP})
 
 
-def pages_router(ctx: Context) -> APIRouter:
+def pages_router(customers: CustomerPortal, portal_base_domain: str) -> APIRouter:
     router = APIRouter(tags=["pages"], include_in_schema=False)
 
     async def page(subdomain: str, embedded: bool) -> HTMLResponse:
         try:
-            portal = await customers.find_portal(ctx, subdomain)
+            portal = await customers.find_portal(subdomain)
         except NotFound as error:
             return _not_found_page(error.message)
-        info = await customers.public_portal(ctx, portal["subdomain"])
-        view = await customers.portal_view(ctx, portal)
+        view = await customers.portal_view(portal)
+        info = await customers.public_portal(portal, view)
         csp = f"{BASE_CSP}; {frame_ancestors(portal['allowed_origins'])}"
         return HTMLResponse(
             render_page(info, portal, view, embedded=embedded),
@@ -128,7 +130,7 @@ def pages_router(ctx: Context) -> APIRouter:
 
     @router.get("/", response_class=HTMLResponse)
     async def by_host(request: Request, embed: bool = Query(default=False)) -> HTMLResponse:
-        subdomain = subdomain_from_host(request.headers.get("host", ""), ctx.settings.portal_base_domain)
+        subdomain = subdomain_from_host(request.headers.get("host", ""), portal_base_domain)
         if subdomain is None:
             return _not_found_page("Open your company's support portal at its own address, e.g. /p/yourcompany.")
         return await page(subdomain, embed)

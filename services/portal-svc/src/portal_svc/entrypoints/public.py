@@ -4,29 +4,27 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from servicekit.auth import Principal, Role
-
 from portal_svc.adapters.ratelimit import client_address
 from portal_svc.domain.commands import SubmitRequest
 from portal_svc.entrypoints.schemas import PublicPortalOut, RequestStatusOut, SubmittedOut
-from portal_svc.handlers import customers
-from portal_svc.handlers.context import Context
+from portal_svc.handlers import Handlers
+from servicekit.auth import Authenticator, Principal, Role
 
 SubdomainPath = Annotated[str, Path(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9-]+$")]
 RequestPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-def public_router(ctx: Context) -> APIRouter:
+def public_router(handlers: Handlers, auth: Authenticator) -> APIRouter:
     router = APIRouter(tags=["customer"])
-    Customer = Annotated[Principal, Depends(ctx.runtime.auth.require(Role.CUSTOMER))]
+    Customer = Annotated[Principal, Depends(auth.require(Role.CUSTOMER))]
 
-    def rate_limited(request: Request) -> None:
+    async def rate_limited(request: Request) -> None:
         # A dependency runs before the body is validated: malformed floods count too.
-        ctx.submissions.hit(client_address(request))
+        await handlers.submissions.hit(client_address(request))
 
     @router.get("/public/portals/{subdomain}", response_model=PublicPortalOut, summary="What the customer sees")
     async def portal(subdomain: SubdomainPath):
-        return await customers.public_portal(ctx, subdomain)
+        return await handlers.customers.show(subdomain)
 
     @router.post(
         "/public/portals/{subdomain}/requests",
@@ -36,14 +34,14 @@ def public_router(ctx: Context) -> APIRouter:
         dependencies=[Depends(rate_limited)],
     )
     async def submit(subdomain: SubdomainPath, body: SubmitRequest):
-        return await customers.submit_request(ctx, subdomain, body)
+        return await handlers.customers.submit(subdomain, body)
 
     @router.get("/requests/{request_id}", response_model=RequestStatusOut, summary="Status of your request")
     async def status(request_id: RequestPath, customer: Customer):
-        return await customers.request_status(ctx, customer, request_id)
+        return await handlers.customers.status(customer, request_id)
 
     @router.post("/requests/{request_id}/cancel", response_model=RequestStatusOut, summary="Cancel your request")
     async def cancel(request_id: RequestPath, customer: Customer):
-        return await customers.cancel_request(ctx, customer, request_id)
+        return await handlers.customers.cancel(customer, request_id)
 
     return router

@@ -6,13 +6,16 @@ from pydantic import BaseModel, Field
 
 
 class TokenOut(BaseModel):
-    token: str = Field(description="Bearer token (JWT) to send as `Authorization: Bearer ...`.")
+    token: str = Field(description="Short-lived access token (JWT) to send as `Authorization: Bearer ...`.")
+    refresh_token: str = Field(
+        description="Exchange it at `POST /api/portal/auth/refresh` for a new pair before `expires_in` runs out."
+    )
     role: str = Field(description="admin or technician.")
     user_id: str = Field(description="Id of the signed-in person.")
     account_id: str = Field(description="Their account.")
     name: str = Field(description="Their display name.")
     company_ids: list[str] = Field(description="Companies a technician can access (empty for admins).")
-    expires_in: int = Field(description="Seconds until the token expires.")
+    expires_in: int = Field(description="Seconds until the access token expires.")
 
 
 class AccountOut(BaseModel):
@@ -85,9 +88,7 @@ class TechnicianRef(BaseModel):
 
 class RequestStatusOut(BaseModel):
     request_id: str = Field(description="The request.")
-    status: str = Field(
-        description="submitted, queued, offered, assigned, chat_open, ended, rejected or cancelled."
-    )
+    status: str = Field(description="submitted, queued, offered, assigned, chat_open, ended, rejected or cancelled.")
     message: str = Field(description="Text to show the customer.")
     position: int | None = Field(description="Queued: 1 = next to be served.")
     technician: TechnicianRef | None = Field(description="Who took the request, once assigned.")

@@ -13,13 +13,15 @@ active), at ``/p/globex`` and ``/p/initech`` through the gateway.
 
 from datetime import UTC, datetime
 
-from pymongo.errors import DuplicateKeyError
-
+from portal_svc.adapters.accounts import AccountRepository
+from portal_svc.adapters.companies import CompanyRepository
+from portal_svc.adapters.passwords import hash_password
+from portal_svc.adapters.portals import PortalRepository
+from portal_svc.adapters.users import UserRepository
+from portal_svc.domain.events import portal_configured, technician_updated
+from portal_svc.handlers.stamp import Stamp
 from servicekit.auth import Role
 from servicekit.logging import get_logger
-
-from portal_svc.adapters.passwords import hash_password
-from portal_svc.handlers.context import Context
 
 log = get_logger(__name__)
 
@@ -34,43 +36,65 @@ TECHNICIANS = [
 ]
 PORTALS = [
     {"_id": "prt_globex", "company_id": "cmp_globex", "subdomain": "globex", "mode": "web", "portal_type": "smart_box"},
-    {"_id": "prt_initech", "company_id": "cmp_initech", "subdomain": "initech", "mode": "queue", "portal_type": "smart_box"},
+    {
+        "_id": "prt_initech",
+        "company_id": "cmp_initech",
+        "subdomain": "initech",
+        "mode": "queue",
+        "portal_type": "smart_box",
+    },
 ]
+CORRELATION_ID = "demo-seed"
 
 
-async def _insert_once(collection, doc: dict, ctx: Context | None = None, events=()) -> bool:
-    try:
-        if events:
-            await ctx.repo.insert_with_events(collection, doc, list(events), ctx.runtime.outbox)
-        else:
-            await collection.insert_one(doc)
-    except DuplicateKeyError:
-        return False  # already seeded (by an earlier start or another replica)
-    return True
+class DemoSeed:
+    def __init__(
+        self,
+        accounts: AccountRepository,
+        users: UserRepository,
+        companies: CompanyRepository,
+        portals: PortalRepository,
+        stamp: Stamp,
+    ) -> None:
+        self._accounts = accounts
+        self._users = users
+        self._companies = companies
+        self._portals = portals
+        self._stamp = stamp
 
-
-async def seed_demo(ctx: Context) -> bool:
-    """Creates whatever part of the demo account is missing; returns whether anything was new."""
-    repo, created = ctx.repo, []
-    password_hash = await hash_password(DEMO_PASSWORD)
-    created.append(await _insert_once(repo.accounts, {"_id": ACCOUNT_ID, "name": "Acme Support", "created_at": datetime.now(UTC)}))
-    admin = {**ADMIN, "account_id": ACCOUNT_ID, "role": Role.ADMIN.value, "password_hash": password_hash, "enabled": True, "revision": 1}
-    created.append(await _insert_once(repo.users, admin))
-    for company in COMPANIES:
-        created.append(await _insert_once(repo.companies, {**company, "account_id": ACCOUNT_ID}))
-    for technician in TECHNICIANS:
-        doc = {
-            **technician,
+    async def run(self) -> bool:
+        """Creates whatever part of the demo account is missing (what exists, e.g. from an
+        earlier start or another replica, is left alone); returns whether anything was new."""
+        password_hash = await hash_password(DEMO_PASSWORD)
+        created = [
+            await self._accounts.insert({"_id": ACCOUNT_ID, "name": "Acme Support", "created_at": datetime.now(UTC)})
+        ]
+        admin = {
+            **ADMIN,
             "account_id": ACCOUNT_ID,
-            "role": Role.TECHNICIAN.value,
+            "role": Role.ADMIN.value,
             "password_hash": password_hash,
-            "capacity": 3,
             "enabled": True,
             "revision": 1,
         }
-        created.append(await _insert_once(repo.users, doc, ctx, [ctx.technician_event(doc, correlation_id="demo-seed")]))
-    for portal in PORTALS:
-        doc = {**portal, "account_id": ACCOUNT_ID, "status": "active", "allowed_origins": [], "revision": 1}
-        created.append(await _insert_once(repo.portals, doc, ctx, [ctx.portal_event(doc, correlation_id="demo-seed")]))
-    log.info("demo account seeded" if any(created) else "demo account already present")
-    return any(created)
+        created.append(await self._users.insert_if_absent(admin))
+        for company in COMPANIES:
+            created.append(await self._companies.insert({**company, "account_id": ACCOUNT_ID}))
+        for technician in TECHNICIANS:
+            doc = {
+                **technician,
+                "account_id": ACCOUNT_ID,
+                "role": Role.TECHNICIAN.value,
+                "password_hash": password_hash,
+                "capacity": 3,
+                "enabled": True,
+                "revision": 1,
+            }
+            event = self._stamp(technician_updated(doc), correlation_id=CORRELATION_ID)
+            created.append(await self._users.insert_if_absent(doc, [event]))
+        for portal in PORTALS:
+            doc = {**portal, "account_id": ACCOUNT_ID, "status": "active", "allowed_origins": [], "revision": 1}
+            event = self._stamp(portal_configured(doc), correlation_id=CORRELATION_ID)
+            created.append(await self._portals.insert_if_absent(doc, [event]))
+        log.info("demo account seeded" if any(created) else "demo account already present")
+        return any(created)

@@ -4,6 +4,10 @@ Closed alerts stay (until `purge_at`, a TTL index) as tombstones with the time o
 that closed them, so that an offer event arriving late or twice — queues are consumed
 independently, so RequestOffered and RequestOfferWithdrawn may cross — never alerts again.
 A request-wide tombstone remembers cancellations for the same reason.
+
+An alert that is to be e-mailed carries the e-mail in the same document (`email_state`
+pending → sent), written in the same write that opens the alert: a crash between recording
+and sending leaves it pending, and the retry tick sends it later.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -13,7 +17,13 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from presence_svc.domain.alerts import Alert, AlertKind
+from presence_svc.domain.alerts import Alert, AlertKind, PendingEmail
+
+PENDING = "pending"
+SENT = "sent"
+DROPPED = "dropped"
+MAX_EMAIL_ATTEMPTS = 20
+"""After this many tries (one per retry tick) an e-mail is given up."""
 
 
 def _key(request_id: str, technician_id: str) -> str:
@@ -48,12 +58,21 @@ class AlertRepository:
         await self.collection.create_index([("purge_at", ASCENDING)], expireAfterSeconds=0)
         await self.collection.create_index([("request_id", ASCENDING)])
         await self.collection.create_index([("technician_id", ASCENDING)])
+        await self.collection.create_index([("email_state", ASCENDING), ("email_due", ASCENDING)], sparse=True)
 
     def _purge_at(self, after: datetime | None) -> datetime:
         return max(after or datetime.now(UTC), datetime.now(UTC)) + self.retention
 
-    async def open(self, alert: Alert) -> bool:
-        """Open (or re-open, for a newer offer) an alert; False when it is stale or a repeat."""
+    async def open(self, alert: Alert, *, email_to: list[str], email_due: datetime) -> bool:
+        """Open (or re-open, for a newer offer) an alert; False when it is stale or a repeat.
+
+        With `email_to`, the alert's e-mail is recorded as pending in the same write, due for
+        a retry at `email_due` unless it is confirmed sent before."""
+        email: dict[str, Any] = (
+            {"email_state": PENDING, "email_id": alert.message_id, "email_to": email_to, "email_due": email_due}
+            if email_to
+            else {"email_state": None}
+        )
         if await self.collection.find_one({"_id": _cancelled_key(alert.request_id)}, {"_id": 1}):
             return False
         try:
@@ -73,6 +92,8 @@ class AlertRepository:
                         "issued_at": alert.issued_at,
                         "open": True,
                         "purge_at": self._purge_at(alert.expires_at),
+                        "email_attempts": 0,
+                        **email,
                     },
                     "$unset": {"closed_reason": ""},
                 },
@@ -117,7 +138,40 @@ class AlertRepository:
         return [doc["technician_id"] async for doc in cursor]
 
     async def open_for_technician(self, technician_id: str) -> list[Alert]:
-        cursor = self.collection.find({"technician_id": technician_id, "open": True}).sort(
-            "issued_at", ASCENDING
-        )
+        cursor = self.collection.find({"technician_id": technician_id, "open": True}).sort("issued_at", ASCENDING)
         return [_alert(doc) async for doc in cursor]
+
+    async def email_sent(self, email: PendingEmail) -> bool:
+        """Mark the e-mail sent, if it is still this alert's pending e-mail."""
+        result = await self.collection.update_one(
+            {
+                "_id": _key(email.alert.request_id, email.alert.technician_id),
+                "email_id": email.message_id,
+                "email_state": PENDING,
+            },
+            {"$set": {"email_state": SENT, "email_sent_at": datetime.now(UTC)}},
+        )
+        return result.modified_count == 1
+
+    async def drop_email(self, email: PendingEmail) -> None:
+        await self.collection.update_one(
+            {"_id": _key(email.alert.request_id, email.alert.technician_id), "email_id": email.message_id},
+            {"$set": {"email_state": DROPPED}},
+        )
+
+    async def claim_due_email(self, now: datetime, *, retry_at: datetime) -> PendingEmail | None:
+        """One pending e-mail of an open alert due by `now`; moved to `retry_at` so that no
+        other tick takes it meanwhile."""
+        doc = await self.collection.find_one_and_update(
+            {
+                "email_state": PENDING,
+                "email_due": {"$lte": now},
+                "email_attempts": {"$lt": MAX_EMAIL_ATTEMPTS},
+                "open": True,
+            },
+            {"$set": {"email_due": retry_at}, "$inc": {"email_attempts": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return None
+        return PendingEmail(_alert(doc), tuple(doc["email_to"]), doc["email_id"])

@@ -1,11 +1,12 @@
-"""Live help-center connections (WebSockets) and the grace timers after the last one drops.
+"""Live help-center connections (WebSockets) and the grace period after the last one drops.
 
 This registry lives in memory, which is why presence-svc runs as exactly one instance:
 it holds the sockets, and "connected" is what this process sees.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import WebSocket
@@ -36,18 +37,18 @@ class Connection:
 
 
 class ConnectionRegistry:
-    def __init__(
-        self, *, grace_seconds: float, on_grace_expired: Callable[[str], Awaitable[None]]
-    ) -> None:
+    """Who is connected now, and until when a technician whose last connection dropped is
+    still counted as live (the grace period). Deadlines, not timers: `expired()` is asked by
+    a periodic tick, so nothing here runs on its own."""
+
+    def __init__(self, *, grace_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._grace_seconds = grace_seconds
-        self._on_grace_expired = on_grace_expired
+        self._clock = clock
         self._connections: dict[str, set[Connection]] = {}
-        self._grace: dict[str, asyncio.Task[None]] = {}
+        self._grace_until: dict[str, float] = {}
 
     def add(self, technician_id: str, connection: Connection) -> None:
-        timer = self._grace.pop(technician_id, None)
-        if timer:
-            timer.cancel()
+        self._grace_until.pop(technician_id, None)
         self._connections.setdefault(technician_id, set()).add(connection)
 
     def remove(self, technician_id: str, connection: Connection) -> None:
@@ -58,17 +59,17 @@ class ConnectionRegistry:
             self.start_grace(technician_id)
 
     def start_grace(self, technician_id: str) -> None:
-        if technician_id in self._grace or self.connected(technician_id):
+        if technician_id in self._grace_until or self.connected(technician_id):
             return
-        self._grace[technician_id] = asyncio.create_task(self._expire(technician_id))
+        self._grace_until[technician_id] = self._clock() + self._grace_seconds
 
-    async def _expire(self, technician_id: str) -> None:
-        await asyncio.sleep(self._grace_seconds)
-        self._grace.pop(technician_id, None)
-        try:
-            await self._on_grace_expired(technician_id)
-        except Exception:
-            log.exception("grace expiry failed", technician_id=technician_id)
+    def expired(self) -> list[str]:
+        """Technicians whose grace period is over (each returned once)."""
+        now = self._clock()
+        gone = [technician_id for technician_id, until in self._grace_until.items() if until <= now]
+        for technician_id in gone:
+            del self._grace_until[technician_id]
+        return gone
 
     def connected(self, technician_id: str) -> bool:
         return bool(self._connections.get(technician_id))
@@ -78,7 +79,7 @@ class ConnectionRegistry:
 
     def live(self, technician_id: str) -> bool:
         """Connected, or recently disconnected and still inside the grace period."""
-        return self.connected(technician_id) or technician_id in self._grace
+        return self.connected(technician_id) or self._grace_until.get(technician_id, 0.0) > self._clock()
 
     async def send(self, technician_id: str, frame: dict[str, Any]) -> None:
         for connection in list(self._connections.get(technician_id, ())):
@@ -91,10 +92,3 @@ class ConnectionRegistry:
                 await connection.websocket.close(code=code, reason=reason)
             except RuntimeError:
                 log.debug("connection already closed", technician_id=technician_id)
-
-    async def stop(self) -> None:
-        timers = list(self._grace.values())
-        for timer in timers:
-            timer.cancel()
-        await asyncio.gather(*timers, return_exceptions=True)
-        self._grace.clear()

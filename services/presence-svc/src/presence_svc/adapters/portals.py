@@ -13,6 +13,9 @@ class PortalRepository:
     def __init__(self, collection: AsyncCollection) -> None:
         self.collection = collection
 
+    async def ensure_indexes(self) -> None:
+        """Nothing beyond `_id` (the company id): every query is by company."""
+
     async def save(self, event: PortalConfigured) -> bool:
         """Store a newer revision of a company's portal; False for a stale or repeated event."""
         try:

@@ -8,14 +8,12 @@ same write through the outbox.
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from contracts import Envelope, TechnicianUpdated
-from servicekit.outbox import Outbox, merge_updates
-
 from presence_svc.domain.availability import ChosenStatus, Routing, Technician
 from presence_svc.domain.preferences import Preferences
+from servicekit.outbox import OutboxCollection
 
 
 def _routing(raw: dict[str, Any] | None) -> Routing | None:
@@ -39,8 +37,9 @@ def _technician(doc: dict[str, Any]) -> Technician:
 
 
 class TechnicianRepository:
-    def __init__(self, collection: AsyncCollection) -> None:
-        self.collection = collection
+    def __init__(self, writer: OutboxCollection) -> None:
+        self.writer = writer
+        self.collection = writer.raw
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("company_ids", ASCENDING)])
@@ -51,9 +50,7 @@ class TechnicianRepository:
         return _technician(doc) if doc else None
 
     async def preferences(self, technician_id: str) -> tuple[Preferences, int] | None:
-        doc = await self.collection.find_one(
-            {"_id": technician_id}, {"preferences": 1, "preferences_version": 1}
-        )
+        doc = await self.collection.find_one({"_id": technician_id}, {"preferences": 1, "preferences_version": 1})
         if doc is None:
             return None
         return Preferences.model_validate(doc.get("preferences") or {}), doc.get("preferences_version", 0)
@@ -109,24 +106,15 @@ class TechnicianRepository:
                 "display_name": published.display_name,
             }
         )
-        result = await self.collection.update_one(
+        after = await self.writer.update(
             {"_id": technician.technician_id, "sequence": technician.sequence},
-            merge_updates(
-                {
-                    "$set": {
-                        "sequence": sequence,
-                        "published": published_doc,
-                        "available_payload": available_payload,
-                    }
-                },
-                Outbox.stage(events),
-            ),
+            {"$set": {"sequence": sequence, "published": published_doc, "available_payload": available_payload}},
+            events,
+            projection={"_id": 1},
         )
-        return result.modified_count == 1
+        return after is not None
 
-    async def save_preferences(
-        self, technician_id: str, preferences: Preferences, *, expected_version: int
-    ) -> bool:
+    async def save_preferences(self, technician_id: str, preferences: Preferences, *, expected_version: int) -> bool:
         result = await self.collection.update_one(
             {"_id": technician_id, "preferences_version": expected_version},
             {

@@ -10,6 +10,10 @@ from presence_svc.domain.availability import ChosenStatus, Technician
 # it still gets it, later ones do not (dispatch re-assigns unacknowledged work by then).
 ASSIGNED_ALERT_REPLAY = timedelta(minutes=5)
 
+# The reason of an `alert_withdrawn` frame when the technician lost access to the company
+# (a help-center frame only: routing never hears of it).
+ACCESS_REVOKED = "access_revoked"
+
 
 class AlertKind(StrEnum):
     OFFER = "offer"
@@ -29,6 +33,13 @@ class Alert:
     kind: AlertKind
     issued_at: datetime
 
+    @property
+    def message_id(self) -> str:
+        """The Message-ID of this alert's e-mail: the same for every attempt to send it (so
+        a duplicate is recognisable), different for a newer alert on the same request."""
+        issued = int(self.issued_at.timestamp() * 1000)
+        return f"<alert.{self.request_id}.{self.technician_id}.{issued}@assistline.alerts>"
+
     def replayable(self, now: datetime) -> bool:
         if self.expires_at is not None:
             return self.expires_at > now
@@ -38,11 +49,25 @@ class Alert:
 def may_alert(technician: Technician | None, alert: Alert, *, connected: bool) -> bool:
     """Only connected technicians who chose Available, and only for their own companies."""
     return (
-        technician is not None
-        and technician.can_see_company(alert.account_id, alert.company_id)
+        still_visible(technician, alert)
+        and technician is not None
         and technician.chosen is ChosenStatus.AVAILABLE
         and connected
     )
+
+
+@dataclass(frozen=True)
+class PendingEmail:
+    """An alert e-mail recorded with its alert and not yet confirmed sent."""
+
+    alert: Alert
+    recipients: tuple[str, ...]
+    message_id: str
+
+
+def still_visible(technician: Technician | None, alert: Alert) -> bool:
+    """Whether the technician may still see this alert, by presence's own current record."""
+    return technician is not None and technician.can_see_company(alert.account_id, alert.company_id)
 
 
 def alert_frame(alert: Alert, *, sound: bool) -> dict[str, object]:

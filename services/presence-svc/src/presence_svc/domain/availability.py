@@ -80,9 +80,7 @@ def desired(
     return Routing(concerned, technician.capacity, technician.display_name)
 
 
-def next_change(
-    technician: Technician, *, live: bool, active_portal_companies: Collection[str]
-) -> Change | None:
+def next_change(technician: Technician, *, live: bool, active_portal_companies: Collection[str]) -> Change | None:
     """The one event that brings routing up to date, or None when it already is.
 
     An available technician whose companies, capacity or name changed is announced again

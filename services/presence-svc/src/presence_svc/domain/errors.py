@@ -1,6 +1,6 @@
 """Refusals of the domain, mapped to clear 4xx answers by servicekit.errors."""
 
-from servicekit.errors import Conflict, DomainError, Forbidden, NotFound
+from servicekit.exceptions import Conflict, DomainError, Forbidden, NotFound
 
 
 class UnknownTechnician(NotFound):

@@ -27,13 +27,9 @@ EmailAddress = Annotated[
 
 
 class Preferences(BaseModel):
-    desktop_alerts: bool = Field(
-        default=True, description="Show in-app desktop alerts in the help center."
-    )
+    desktop_alerts: bool = Field(default=True, description="Show in-app desktop alerts in the help center.")
     sound: bool = Field(default=True, description="Play a notification sound with alerts.")
-    email_alerts: bool = Field(
-        default=False, description="Also send each alert by e-mail to the contacts below."
-    )
+    email_alerts: bool = Field(default=False, description="Also send each alert by e-mail to the contacts below.")
     contacts: list[EmailAddress] = Field(
         default_factory=list, max_length=MAX_CONTACTS, description="E-mail contacts for alerts."
     )

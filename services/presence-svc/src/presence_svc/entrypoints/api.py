@@ -1,13 +1,10 @@
 """HTTP routes of presence-svc (under /api/presence)."""
 
 from typing import Annotated
-from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Header, Path, status
 
-from servicekit.auth import Principal, Role
-from servicekit.runtime import Runtime
-
+from contracts import new_id
 from presence_svc.domain.errors import InvalidAddress
 from presence_svc.domain.preferences import Preferences, normalise_address
 from presence_svc.entrypoints.schemas import (
@@ -17,16 +14,15 @@ from presence_svc.entrypoints.schemas import (
     SnapshotOut,
     StatusIn,
 )
-from presence_svc.handlers.preferences import PreferenceHandlers
-from presence_svc.handlers.presence import PresenceHandlers
+from presence_svc.handlers import Handlers
+from servicekit.auth import Authenticator, Principal, Role
 
 
-def api_router(
-    runtime: Runtime, presence: PresenceHandlers, preferences: PreferenceHandlers
-) -> APIRouter:
+def api_router(handlers: Handlers, auth: Authenticator) -> APIRouter:
     router = APIRouter(tags=["presence"])
-    Technician = Annotated[Principal, Depends(runtime.auth.require(Role.TECHNICIAN))]
-    Reader = Annotated[Principal, Depends(runtime.auth.require(Role.SERVICE, Role.ADMIN))]
+    presence, preferences = handlers.presence, handlers.preferences
+    Technician = Annotated[Principal, Depends(auth.require(Role.TECHNICIAN))]
+    Reader = Annotated[Principal, Depends(auth.require(Role.SERVICE, Role.ADMIN))]
     CorrelationId = Annotated[str | None, Header(max_length=128, alias="X-Correlation-ID")]
 
     @router.get("/me", summary="My availability", response_model=PresenceOut)
@@ -35,9 +31,7 @@ def api_router(
 
     @router.put("/me/status", summary="Choose Available / Unavailable", response_model=PresenceOut)
     async def choose(body: StatusIn, me: Technician, correlation_id: CorrelationId = None) -> dict[str, object]:
-        view = await presence.choose(
-            me.subject, me.account_id, body.status, correlation_id or f"presence-{uuid4()}"
-        )
+        view = await presence.choose(me.subject, me.account_id, body.status, correlation_id or new_id("corr"))
         return view.as_dict()
 
     @router.get("/me/preferences", summary="My notification preferences", response_model=Preferences)
@@ -61,9 +55,7 @@ def api_router(
         await presence.known(me.subject, me.account_id)
         return await preferences.change(me.subject, lambda p: p.with_contact(body.address))
 
-    @router.delete(
-        "/me/preferences/contacts/{address}", summary="Remove an e-mail contact", response_model=Preferences
-    )
+    @router.delete("/me/preferences/contacts/{address}", summary="Remove an e-mail contact", response_model=Preferences)
     async def remove_contact(
         address: Annotated[str, Path(max_length=254, description="The contact's e-mail address.")],
         me: Technician,
@@ -83,6 +75,6 @@ def api_router(
     async def snapshot(reader: Reader) -> dict[str, object]:
         # A service token reads every account; an admin only their own.
         account = None if reader.role is Role.SERVICE else reader.account_id
-        return {"technicians": await presence.technicians.available_payloads(account)}
+        return {"technicians": await presence.snapshot(account)}
 
     return router

@@ -1,4 +1,4 @@
-"""Events presence-svc consumes, each from its own durable queue."""
+"""Events presence-svc consumes, each from its own durable queue: one line into a use case."""
 
 from faststream.rabbit import RabbitBroker
 
@@ -11,35 +11,31 @@ from contracts import (
     RequestOfferWithdrawn,
     TechnicianUpdated,
 )
+from presence_svc.handlers import Handlers
 from servicekit.broker import subscribe
 
-from presence_svc.handlers.alerts import AlertHandlers
-from presence_svc.handlers.presence import PresenceHandlers
 
-
-def register_consumers(
-    broker: RabbitBroker, service: str, presence: PresenceHandlers, alerts: AlertHandlers
-) -> None:
+def register(broker: RabbitBroker, service: str, handlers: Handlers) -> None:
     @subscribe(broker, service, TechnicianUpdated)
     async def technician_updated(event: Envelope[TechnicianUpdated]) -> None:
-        await presence.technician_updated(event.data, event.correlation_id)
+        await handlers.technicians.updated(event.data, event.correlation_id)
 
     @subscribe(broker, service, PortalConfigured)
     async def portal_configured(event: Envelope[PortalConfigured]) -> None:
-        await presence.portal_configured(event.data, event.correlation_id)
+        await handlers.presence.portal_configured(event.data, event.correlation_id)
 
     @subscribe(broker, service, RequestOffered)
     async def request_offered(event: Envelope[RequestOffered]) -> None:
-        await alerts.offered(event)
+        await handlers.alerts.offered(event)
 
     @subscribe(broker, service, RequestAssigned)
     async def request_assigned(event: Envelope[RequestAssigned]) -> None:
-        await alerts.assigned(event)
+        await handlers.alerts.assigned(event)
 
     @subscribe(broker, service, RequestOfferWithdrawn)
     async def request_offer_withdrawn(event: Envelope[RequestOfferWithdrawn]) -> None:
-        await alerts.offer_withdrawn(event)
+        await handlers.alerts.offer_withdrawn(event)
 
     @subscribe(broker, service, RequestCancelled)
     async def request_cancelled(event: Envelope[RequestCancelled]) -> None:
-        await alerts.cancelled(event)
+        await handlers.alerts.cancelled(event)

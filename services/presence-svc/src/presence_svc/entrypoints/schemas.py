@@ -11,9 +11,7 @@ from presence_svc.domain.preferences import MAX_CONTACTS, EmailAddress
 class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    status: ChosenStatus = Field(
-        description="`available` (Available for chat requests) or `unavailable`."
-    )
+    status: ChosenStatus = Field(description="`available` (Available for chat requests) or `unavailable`.")
 
 
 class PresenceOut(BaseModel):

@@ -1,4 +1,9 @@
-"""The help center's WebSocket: `/api/presence/ws?token=<technician token>`.
+"""The help center's WebSocket: `/api/presence/ws`, authenticated by the subprotocols
+`["assistline", "bearer.<technician access token>"]` (never a token in the URL).
+
+Refusals close the socket with 1008 and a reason (bad or missing token, unknown technician);
+a technician removed or disabled is refused, and their open sockets closed, with 4403
+"access revoked".
 
 Client frames: `{"type": "heartbeat"}` about every 10 s. A connection that stays silent
 longer than the heartbeat timeout is closed (the help center reconnects), and once a
@@ -9,20 +14,18 @@ Server frames: `hello`, `alert`, `alert_withdrawn`, `status`, `heartbeat_ack`, `
 import asyncio
 import contextlib
 import json
-from uuid import uuid4
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 from starlette.websockets import WebSocketDisconnected
 
-from servicekit.auth import Role
+from contracts import new_id
+from presence_svc.adapters.connections import Connection
+from presence_svc.domain.errors import TechnicianDisabled
+from presence_svc.handlers import Handlers
+from presence_svc.handlers.presence import ACCESS_REVOKED_CLOSE, hello_frame
+from servicekit.auth import WS_SUBPROTOCOL, Authenticator, Role
 from servicekit.errors import DomainError
 from servicekit.logging import get_logger
-from servicekit.runtime import Runtime
-
-from presence_svc.adapters.connections import Connection
-from presence_svc.handlers.alerts import AlertHandlers
-from presence_svc.handlers.preferences import PreferenceHandlers
-from presence_svc.handlers.presence import PresenceHandlers, hello_frame
 
 log = get_logger(__name__)
 
@@ -30,25 +33,25 @@ HEARTBEAT_TIMEOUT_CLOSE = 4000
 MAX_FRAME_BYTES = 4096
 
 
-def ws_router(
-    runtime: Runtime,
-    presence: PresenceHandlers,
-    alerts: AlertHandlers,
-    preferences: PreferenceHandlers,
-    *,
-    heartbeat_timeout: float,
-) -> APIRouter:
+def ws_router(handlers: Handlers, auth: Authenticator, *, heartbeat_timeout: float) -> APIRouter:
     router = APIRouter()
+    presence, alerts, preferences = handlers.presence, handlers.alerts, handlers.preferences
 
     @router.websocket("/ws")
     async def help_center(websocket: WebSocket) -> None:
-        # Accept first so that a refusal reaches the browser with its code and reason.
-        await websocket.accept()
+        # Accept first so that a refusal reaches the browser with its code and reason; echo
+        # our subprotocol only to a client that offered it (a browser fails the handshake
+        # when the server picks one it did not offer).
+        offered = websocket.scope.get("subprotocols", [])
+        await websocket.accept(subprotocol=WS_SUBPROTOCOL if WS_SUBPROTOCOL in offered else None)
         try:
-            principal = runtime.auth.principal(websocket)
+            principal = auth.principal(websocket)
             if principal.role is not Role.TECHNICIAN:
                 raise DomainError("this connection needs a technician token")
             await presence.known(principal.subject, principal.account_id)
+        except TechnicianDisabled:
+            await websocket.close(code=ACCESS_REVOKED_CLOSE, reason="access revoked")
+            return
         except DomainError as error:
             await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=error.message[:120])
             return
@@ -57,7 +60,7 @@ def ws_router(
         connection = Connection(websocket)
         presence.connections.add(technician_id, connection)
         try:
-            await presence.connected(technician_id, f"connected-{uuid4()}")
+            await presence.connected(technician_id, new_id("corr"))
             view = await presence.view(await presence.known(principal.subject, principal.account_id))
             prefs = await preferences.get(technician_id)
             await connection.send(hello_frame(view, prefs.model_dump()), before_ready=True)
@@ -68,8 +71,11 @@ def ws_router(
         except (WebSocketDisconnect, WebSocketDisconnected):
             # Gone, whether noticed while receiving or while sending it a frame.
             log.debug("help center disconnected", technician_id=technician_id)
-        except DomainError as error:  # e.g. removed from the account meanwhile
+        except TechnicianDisabled:  # removed from the account meanwhile
             with contextlib.suppress(RuntimeError):  # unless the client already left
+                await websocket.close(code=ACCESS_REVOKED_CLOSE, reason="access revoked")
+        except DomainError as error:
+            with contextlib.suppress(RuntimeError):
                 await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=error.message[:120])
         finally:
             presence.connections.remove(technician_id, connection)

@@ -2,11 +2,10 @@
 
 from collections.abc import Callable
 
-from servicekit.errors import Conflict
-
 from presence_svc.adapters.technicians import TechnicianRepository
 from presence_svc.domain.errors import UnknownTechnician
 from presence_svc.domain.preferences import Preferences
+from servicekit.errors import Conflict
 
 MAX_ATTEMPTS = 5
 
@@ -21,9 +20,7 @@ class PreferenceHandlers:
             raise UnknownTechnician()
         return stored[0]
 
-    async def change(
-        self, technician_id: str, change: Callable[[Preferences], Preferences]
-    ) -> Preferences:
+    async def change(self, technician_id: str, change: Callable[[Preferences], Preferences]) -> Preferences:
         for _ in range(MAX_ATTEMPTS):
             stored = await self.technicians.preferences(technician_id)
             if stored is None:

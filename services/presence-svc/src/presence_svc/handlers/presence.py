@@ -8,12 +8,11 @@ once even against a racing writer.
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from contracts import PortalConfigured, TechnicianAvailable, TechnicianUnavailable, TechnicianUpdated
-from servicekit.logging import get_logger
-from servicekit.runtime import Runtime
-
+from contracts import Envelope, EventPayload, PortalConfigured, TechnicianAvailable, TechnicianUnavailable
 from presence_svc.adapters.connections import ConnectionRegistry
 from presence_svc.adapters.portals import PortalRepository
 from presence_svc.adapters.technicians import TechnicianRepository
@@ -24,11 +23,17 @@ from presence_svc.domain.availability import (
     next_change,
 )
 from presence_svc.domain.errors import NoPortal, TechnicianDisabled, UnknownTechnician
+from servicekit.logging import get_logger
 
 log = get_logger(__name__)
 
 MAX_ATTEMPTS = 5
-POLICY_VIOLATION = 1008
+ACCESS_REVOKED_CLOSE = 4403
+"""Close code of a help center whose technician was removed or disabled (not a bad token:
+the client should stop reconnecting and say why)."""
+
+MakeEvent = Callable[..., Envelope[Any]]
+"""`runtime.event`: wraps a payload in an envelope of this service (keyword `correlation_id`)."""
 
 
 @dataclass(frozen=True)
@@ -53,17 +58,15 @@ class PresenceView:
 class PresenceHandlers:
     def __init__(
         self,
-        runtime: Runtime,
         technicians: TechnicianRepository,
         portals: PortalRepository,
-        grace_seconds: float,
+        connections: ConnectionRegistry,
+        make_event: MakeEvent,
     ) -> None:
-        self.runtime = runtime
         self.technicians = technicians
         self.portals = portals
-        self.connections = ConnectionRegistry(
-            grace_seconds=grace_seconds, on_grace_expired=self._grace_expired
-        )
+        self.connections = connections
+        self._event = make_event
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- queries -------------------------------------------------------------------------
@@ -88,6 +91,10 @@ class PresenceHandlers:
     async def me(self, technician_id: str, account_id: str) -> PresenceView:
         return await self.view(await self.known(technician_id, account_id))
 
+    async def snapshot(self, account_id: str | None) -> list[dict[str, Any]]:
+        """The TechnicianAvailable payloads of everyone available (of one account, or all)."""
+        return await self.technicians.available_payloads(account_id)
+
     # -- commands ------------------------------------------------------------------------
 
     async def choose(
@@ -104,21 +111,11 @@ class PresenceHandlers:
         await self.connections.send(technician_id, status_frame(view))
         return view
 
-    async def technician_updated(self, event: TechnicianUpdated, correlation_id: str) -> None:
-        if await self.technicians.save_profile(event):
-            await self.reconcile(event.technician_id, correlation_id)
-            if event.enabled:
-                await self._announce(event.technician_id)
-            else:
-                await self.connections.disconnect(
-                    event.technician_id, code=POLICY_VIOLATION, reason="removed from the account"
-                )
-
     async def portal_configured(self, event: PortalConfigured, correlation_id: str) -> None:
         if await self.portals.save(event):
             for technician_id in await self.technicians.ids_with_company(event.company_id):
                 await self.reconcile(technician_id, correlation_id)
-                await self._announce(technician_id)
+                await self.announce(technician_id)
 
     async def connected(self, technician_id: str, correlation_id: str) -> None:
         """A connection was just added to the registry."""
@@ -131,8 +128,14 @@ class PresenceHandlers:
             self.connections.start_grace(technician_id)
             await self.reconcile(technician_id, f"recover-{technician_id}")
 
-    async def _grace_expired(self, technician_id: str) -> None:
-        await self.reconcile(technician_id, f"disconnected-{technician_id}")
+    async def expire_graces(self) -> None:
+        """Periodic: technicians whose grace period ran out are reconciled (→ unavailable)."""
+        for technician_id in self.connections.expired():
+            await self.reconcile(technician_id, f"disconnected-{technician_id}")
+
+    async def revoke(self, technician_id: str) -> None:
+        """Close the help centers of a technician who was removed or disabled."""
+        await self.connections.disconnect(technician_id, code=ACCESS_REVOKED_CLOSE, reason="access revoked")
 
     async def reconcile(self, technician_id: str, correlation_id: str) -> None:
         async with self._locks[technician_id]:
@@ -151,6 +154,7 @@ class PresenceHandlers:
             )
             if change is None:
                 return
+            payload: EventPayload
             if isinstance(change, BecameAvailable):
                 payload = TechnicianAvailable(
                     technician_id=technician_id,
@@ -170,15 +174,13 @@ class PresenceHandlers:
                     sequence=change.sequence,
                 )
                 published, snapshot = None, None
-            events = [self.runtime.event(payload, correlation_id=correlation_id)]
             if await self.technicians.record_change(
                 technician,
                 published=published,
                 available_payload=snapshot,
                 sequence=change.sequence,
-                events=events,
+                events=[self._event(payload, correlation_id=correlation_id)],
             ):
-                await self.runtime.outbox.flush(self.technicians.collection, technician_id, events)
                 log.info(
                     "availability changed",
                     technician_id=technician_id,
@@ -188,7 +190,7 @@ class PresenceHandlers:
                 return
         log.warning("availability not reconciled: kept losing races", technician_id=technician_id)
 
-    async def _announce(self, technician_id: str) -> None:
+    async def announce(self, technician_id: str) -> None:
         """Tell the technician's open help centers what changed for them."""
         if not self.connections.connected(technician_id):
             return

@@ -1,0 +1,59 @@
+"""Portals by subdomain for the customer side, with a short per-replica cache.
+
+Every submission and portal view starts by finding the portal and its company's name; both
+change rarely, so each replica keeps what it read for `ttl_seconds`. A change made through
+this replica forgets its entry at once; a change made through another replica is seen here
+within `ttl_seconds` at most (the bound on how long a deactivated portal may still accept a
+request). Misses are not cached: a portal created a moment ago is found at once.
+"""
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from portal_svc.adapters.companies import CompanyRepository
+from portal_svc.adapters.mongo import Doc
+from portal_svc.adapters.portals import PortalRepository
+
+MAX_ENTRIES = 10_000
+
+
+class PortalDirectory:
+    def __init__(
+        self,
+        portals: PortalRepository,
+        companies: CompanyRepository,
+        *,
+        ttl_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._portals = portals
+        self._companies = companies
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._entries: dict[str, tuple[float, Doc]] = {}
+
+    async def by_subdomain(self, subdomain: str) -> Doc | None:
+        """The portal (with `company_name`), as read at most `ttl_seconds` ago."""
+        now = self._clock()
+        cached = self._entries.get(subdomain)
+        if cached is not None and cached[0] > now:
+            return dict(cached[1])
+        portal = await self._portals.by_subdomain(subdomain)
+        if portal is None:
+            self._entries.pop(subdomain, None)
+            return None
+        company = await self._companies.get(portal["account_id"], portal["company_id"])
+        entry: dict[str, Any] = {**portal, "company_name": company["name"] if company else portal["subdomain"]}
+        if self._ttl > 0:
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+                if len(self._entries) >= MAX_ENTRIES:  # all fresh: a flood of subdomains
+                    self._entries.clear()
+            self._entries[subdomain] = (now + self._ttl, entry)
+        return dict(entry)
+
+    def forget(self, *subdomains: str) -> None:
+        """Drop entries this replica just changed (the others expire within the bound)."""
+        for subdomain in subdomains:
+            self._entries.pop(subdomain, None)

@@ -1,0 +1,61 @@
+"""Upkeep that runs periodically or once per deployment, never on a customer's request path."""
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from portal_svc.adapters.markers import MarkerRepository
+from portal_svc.adapters.requests import RequestRepository
+from portal_svc.domain.requests import FINISHED
+from portal_svc.handlers.technicians import Technicians
+from servicekit.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class Housekeeping:
+    def __init__(
+        self,
+        requests: RequestRepository,
+        markers: MarkerRepository,
+        technicians: Technicians,
+        forget_expired_limits: Callable[[], Awaitable[int]],
+        *,
+        history_retention: timedelta,
+    ) -> None:
+        self._requests = requests
+        self._markers = markers
+        self._technicians = technicians
+        self._forget_expired_limits = forget_expired_limits
+        self._retention = history_retention
+
+    async def archive_finished(self) -> int:
+        """Move finished requests out of the live collection, batch after batch."""
+        total = 0
+        while moved := await self._requests.archive_finished(frozenset(s.value for s in FINISHED), self._retention):
+            total += moved
+        if total:
+            log.info("finished requests archived", count=total)
+        return total
+
+    async def forget_old_history(self, now: datetime | None = None) -> int:
+        forgotten = await self._requests.forget_history(now or datetime.now(UTC))
+        if forgotten:
+            log.info("request history past retention deleted", count=forgotten)
+        return forgotten
+
+    async def forget_expired_limits(self) -> int:
+        return await self._forget_expired_limits()
+
+    async def reannounce_once(self, version: str) -> bool:
+        """Re-publish every technician once per deployment `version` (True when it ran now).
+
+        Two replicas starting together may both run it: consumers ignore a revision they
+        already hold, so the duplicate costs nothing but messages.
+        """
+        marker = f"technicians-reannounced:{version}"
+        if await self._markers.is_set(marker):
+            return False
+        count = await self._technicians.reannounce()
+        await self._markers.set(marker)
+        log.info("technicians re-announced", count=count, version=version)
+        return True

@@ -1,0 +1,68 @@
+"""The customer-visible status of a request, moved by dispatch and chat events.
+
+Events may arrive late, twice or out of order; `domain.requests` says which status may
+follow which, and the repository applies each move once, conditionally.
+"""
+
+from typing import Any
+
+from contracts import (
+    ChatSessionEnded,
+    ChatSessionStarted,
+    Envelope,
+    RequestAssigned,
+    RequestOffered,
+    RequestQueued,
+    RequestRejected,
+)
+from portal_svc.adapters.requests import RequestRepository
+from portal_svc.domain.requests import MAY_FOLLOW, Status, ordered_by_time
+from servicekit.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class RequestStatus:
+    def __init__(self, requests: RequestRepository) -> None:
+        self._requests = requests
+
+    async def _move(self, event: Envelope[Any], to: Status, fields: dict[str, Any]) -> bool:
+        moved = await self._requests.move(
+            event.data.request_id,
+            allowed_from=frozenset(s.value for s in MAY_FOLLOW[to]),
+            fields={"status": to.value, **fields},
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            newer_only=ordered_by_time(to),
+        )
+        if not moved:
+            # Duplicate, stale, or about a request that already finished: nothing to change.
+            log.info("request event without effect", request_id=event.data.request_id, to=to.value)
+        return moved
+
+    async def queued(self, event: Envelope[RequestQueued]) -> bool:
+        return await self._move(event, Status.QUEUED, {"queued_since": event.data.queued_since})
+
+    async def offered(self, event: Envelope[RequestOffered]) -> bool:
+        return await self._move(event, Status.OFFERED, {"offer_expires_at": event.data.expires_at})
+
+    async def assigned(self, event: Envelope[RequestAssigned]) -> bool:
+        fields = {"technician_id": event.data.technician_id, "assignment": event.data.assignment}
+        return await self._move(event, Status.ASSIGNED, fields)
+
+    async def rejected(self, event: Envelope[RequestRejected]) -> bool:
+        fields = {"rejection_reason": event.data.reason.value, "rejection_message": event.data.message}
+        return await self._move(event, Status.REJECTED, fields)
+
+    async def chat_started(self, event: Envelope[ChatSessionStarted]) -> bool:
+        fields = {"session_id": event.data.session_id, "technician_id": event.data.technician_id}
+        return await self._move(event, Status.CHAT_OPEN, fields)
+
+    async def chat_ended(self, event: Envelope[ChatSessionEnded]) -> bool:
+        fields = {
+            "session_id": event.data.session_id,
+            "technician_id": event.data.technician_id,
+            "ended_by": event.data.ended_by.value,
+            "outcome": event.data.outcome.value,
+        }
+        return await self._move(event, Status.ENDED, fields)

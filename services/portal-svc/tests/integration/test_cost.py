@@ -1,0 +1,106 @@
+"""Store commands per request on portal's hot paths, counted by PyMongo's command monitoring:
+a submission, then the events that keep the customer's status until the chat ends, then the
+finished request's move to history (a batch, whose cost is shared by every request in it)."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+import servicekit.mongo
+from contracts import (
+    ChatSessionEnded,
+    ChatSessionStarted,
+    Envelope,
+    EventPayload,
+    RequestAssigned,
+    RequestOffered,
+    RequestQueued,
+)
+from servicekit.mongo import CommandStats
+
+pytestmark = pytest.mark.integration
+
+REQUESTS = 6
+BUDGET = 8
+"""Commands per request: limiter 2, insert + outbox clear 2, Web availability ≤ 1, events 3–4."""
+IDLE = 3600.0  # periodic tasks out of the way: their cost is per second, not per request
+
+
+def envelope(data: EventPayload, at: datetime) -> Envelope[Any]:
+    event: Envelope[Any] = Envelope[type(data)].of(data, producer="test", correlation_id="c")  # type: ignore[misc]
+    return event.model_copy(update={"occurred_at": at})
+
+
+async def life_of_a_request(instance, subdomain: str, mode: str, company_id: str) -> None:
+    """What portal does for one assigned request: the events are handed to the handlers the
+    consumers call (one line each), so no other replica of the suite can take them."""
+    submitted = await instance.submit(subdomain)
+    assert submitted.status_code == 201, submitted.text
+    request_id = submitted.json()["request_id"]
+    common = {"request_id": request_id, "account_id": "acc_acme", "company_id": company_id}
+    technician = "tec_ana"
+    status, t0 = instance.handlers.request_status, datetime.now(UTC)
+    if mode == "queue":
+        assert await status.queued(envelope(RequestQueued(**common, position=1, queued_since=t0), t0))
+    else:
+        offer = RequestOffered(
+            **common, technician_ids=[technician], portal_type="smart_box", customer_name="C", expires_at=t0
+        )
+        assert await status.offered(envelope(offer, t0))
+    at = t0 + timedelta(milliseconds=5)
+    assigned = RequestAssigned(
+        **common,
+        technician_id=technician,
+        mode=mode,
+        portal_type="smart_box",
+        customer_name="C",
+        alert=True,
+        assigned_at=at,
+    )
+    assert await status.assigned(envelope(assigned, at))
+    chat = {**common, "session_id": f"cht_{uuid.uuid4().hex[:8]}", "technician_id": technician}
+    assert await status.chat_started(envelope(ChatSessionStarted(**chat), at))
+    ended = ChatSessionEnded(**chat, ended_by="technician", outcome="resolved")
+    assert await status.chat_ended(envelope(ended, at))
+
+
+async def test_store_commands_per_assigned_request(start_portal, monkeypatch):
+    stats = CommandStats()
+    # This instance's client counts into its own listener (the suite's other instances share
+    # the process-wide one).
+    monkeypatch.setattr(servicekit.mongo, "STORE_STATS", stats)
+    idle = {
+        "outbox_sweep_seconds": IDLE,
+        "archive_every_seconds": IDLE,
+        "history_cleanup_seconds": IDLE,
+        "limits_cleanup_seconds": IDLE,
+    }
+    async with start_portal(**idle) as instance:
+        monkeypatch.undo()
+        await life_of_a_request(instance, "globex", "web", "cmp_globex")  # warm: portal cache, indexes
+        before = stats.snapshot()
+        for index in range(REQUESTS):
+            if index % 2:
+                await life_of_a_request(instance, "initech", "queue", "cmp_initech")
+            else:
+                await life_of_a_request(instance, "globex", "web", "cmp_globex")
+        per_request = _delta(before, stats.snapshot(), REQUESTS)
+        before = stats.snapshot()
+        assert await instance.handlers.housekeeping.archive_finished() == REQUESTS + 1
+        archive = _delta(before, stats.snapshot(), REQUESTS + 1)
+    print(f"\nportal store commands per assigned request: {per_request}\narchive batch, per request: {archive}")
+    assert sum(per_request.values()) <= BUDGET, per_request
+    assert sum(archive.values()) < 1, archive
+
+
+def _delta(before: dict[str, Any], after: dict[str, Any], count: int) -> dict[str, float]:
+    names = set(after["by_command"])
+    return {
+        name: round(
+            (after["by_command"][name]["ok"] - before["by_command"].get(name, {"ok": 0})["ok"]) / count, 2
+        )
+        for name in sorted(names)
+        if after["by_command"][name]["ok"] != before["by_command"].get(name, {"ok": 0})["ok"]
+    }

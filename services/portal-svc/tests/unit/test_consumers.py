@@ -1,0 +1,136 @@
+"""Every consumed event type reaches its handler method (FastStream's in-memory broker: no
+RabbitMQ, no MongoDB; the handlers are recording stand-ins)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from faststream.rabbit import TestRabbitBroker
+
+from contracts import (
+    ChatSessionEnded,
+    ChatSessionStarted,
+    Envelope,
+    EventPayload,
+    RequestAssigned,
+    RequestOffered,
+    RequestQueued,
+    RequestRejected,
+    TechnicianAvailable,
+    TechnicianUnavailable,
+    TechnicianUpdated,
+)
+from portal_svc.entrypoints import consumers
+from servicekit.broker import EVENTS, make_broker
+
+NOW = datetime.now(UTC)
+EVENTS_AND_CALLS: list[tuple[EventPayload, str]] = [
+    (
+        TechnicianUpdated(
+            technician_id="tec_a",
+            account_id="acc_a",
+            display_name="A",
+            company_ids=["cmp_x"],
+            capacity=2,
+            enabled=True,
+            revision=2,
+        ),
+        "availability.technician_updated",
+    ),
+    (
+        TechnicianAvailable(technician_id="tec_a", account_id="acc_a", company_ids=["cmp_x"], capacity=2, sequence=3),
+        "availability.technician_available",
+    ),
+    (
+        TechnicianUnavailable(technician_id="tec_a", account_id="acc_a", company_ids=[], reason="chosen", sequence=4),
+        "availability.technician_unavailable",
+    ),
+    (
+        RequestQueued(request_id="req_a", account_id="acc_a", company_id="cmp_x", position=1, queued_since=NOW),
+        "request_status.queued",
+    ),
+    (
+        RequestOffered(
+            request_id="req_a",
+            account_id="acc_a",
+            company_id="cmp_x",
+            technician_ids=["tec_a"],
+            portal_type="smart_box",
+            customer_name="C",
+            expires_at=NOW,
+        ),
+        "request_status.offered",
+    ),
+    (
+        RequestAssigned(
+            request_id="req_a",
+            account_id="acc_a",
+            company_id="cmp_x",
+            technician_id="tec_a",
+            mode="queue",
+            portal_type="smart_box",
+            customer_name="C",
+            alert=True,
+            assigned_at=NOW,
+        ),
+        "request_status.assigned",
+    ),
+    (
+        RequestRejected(
+            request_id="req_a", account_id="acc_a", company_id="cmp_x", reason="invalid_code", message="no"
+        ),
+        "request_status.rejected",
+    ),
+    (
+        ChatSessionStarted(
+            session_id="cht_a", request_id="req_a", account_id="acc_a", company_id="cmp_x", technician_id="tec_a"
+        ),
+        "request_status.chat_started",
+    ),
+    (
+        ChatSessionEnded(
+            session_id="cht_a",
+            request_id="req_a",
+            account_id="acc_a",
+            company_id="cmp_x",
+            technician_id="tec_a",
+            ended_by="technician",
+            outcome="resolved",
+        ),
+        "request_status.chat_ended",
+    ),
+]
+
+
+class Recorder:
+    def __init__(self, name: str, calls: list[tuple[str, Any]]) -> None:
+        self._name = name
+        self._calls = calls
+
+    def __getattr__(self, method: str):
+        async def record(argument: Any) -> bool:
+            self._calls.append((f"{self._name}.{method}", argument))
+            return True
+
+        return record
+
+
+class StandIn:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self.availability = Recorder("availability", self.calls)
+        self.request_status = Recorder("request_status", self.calls)
+
+
+@pytest.mark.parametrize(("payload", "call"), EVENTS_AND_CALLS, ids=[c for _, c in EVENTS_AND_CALLS])
+async def test_each_event_reaches_its_handler(payload: EventPayload, call: str):
+    broker = make_broker("amqp://guest:guest@127.0.0.1:1/", service="portal-svc")
+    handlers = StandIn()
+    consumers.register(broker, "portal-svc", handlers)  # type: ignore[arg-type]
+    event: Envelope[Any] = Envelope[type(payload)].of(payload, producer="test", correlation_id="c")  # type: ignore[misc]
+    async with TestRabbitBroker(broker) as test_broker:
+        await test_broker.publish(event.model_dump(mode="json"), exchange=EVENTS, routing_key=payload.routing_key())
+    assert [name for name, _ in handlers.calls] == [call]
+    received = handlers.calls[0][1]
+    # Presence and record events hand over the payload; request moves need the envelope's id and time.
+    assert received == (payload if call.startswith("availability") else event)
