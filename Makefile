@@ -8,8 +8,10 @@ sync:            ## install uv (if missing) and every workspace member
 	@$(ENV) echo "==> uv sync: the workspace (libs/, services/ and the dev tools) into .venv, from uv.lock" && \
 		uv sync --all-packages --frozen --quiet
 
-run: sync        ## start RabbitMQ check, embedded MongoDB, the four services and the gateway
-	@$(ENV) bash scripts/run.sh
+REPLICAS ?= 1
+
+run: sync        ## start RabbitMQ check, embedded MongoDB, the four services and the gateway (REPLICAS=2: each twice)
+	@$(ENV) REPLICAS=$(REPLICAS) bash scripts/run.sh
 
 test: sync       ## lint, then every test tier (unit, integration, end-to-end, browser)
 	@$(ENV) bash scripts/test.sh

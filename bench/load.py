@@ -24,6 +24,7 @@ import websockets
 from testkit.amqp import AmqpTap
 from testkit.http import client
 from testkit.tenants import Tenant, portals_per_mode, provision_tenant, wait_known_to_presence
+from testkit.ws import connect
 
 MODES = ("web", "queue", "phone")
 
@@ -106,7 +107,7 @@ class Technician:
         task.add_done_callback(self.tasks.discard)
 
     async def start(self) -> None:
-        self.socket = await websockets.connect(f"{self.ws_base}/api/presence/ws?token={self.token}")
+        self.socket = await connect(f"{self.ws_base}/api/presence/ws", self.token)
         self._spawn(self._heartbeat())
         self._spawn(self._alerts())
         await self.set_available(True)
@@ -135,7 +136,7 @@ class Technician:
     async def chat_and_end(self, request_id: str) -> None:
         session_id = f"cht_{request_id}"
         try:
-            async with websockets.connect(f"{self.ws_base}/api/chat/ws/{session_id}?token={self.token}") as chat:
+            async with await connect(f"{self.ws_base}/api/chat/ws/{session_id}", self.token) as chat:
                 for index in range(self.scenario.chat_messages):
                     await chat.send(json.dumps({"type": "message", "text": f"Step {index}: try restarting it"}))
                     await asyncio.sleep(self.scenario.chat_pause_seconds)

@@ -109,7 +109,9 @@ async def test_web_smartbox_broadcast_first_accept_wins(system, admin, technicia
         await chat_to_the_end(system, customer, ana)
         await ana_desk.set_status("unavailable")
         await ben_desk.set_status("unavailable")
-    assert len(external.of_type("RequestAssigned")) == 1
+    # Other tests' requests may be assigned meanwhile on this shared system: count this one's.
+    mine = [m for m in external.of_type("RequestAssigned") if m["data"]["request_id"] == customer.request_id]
+    assert len(mine) == 1, mine
 
 
 async def test_phone_smartpin_code_connects_to_that_technician_only(system, admin, technicians):

@@ -3,8 +3,9 @@
 docker compose renders the same template with the nginx image's envsubst; here the
 upstreams are loopback ports. Usage:
   python deploy/local/gateway.py --run-dir var/gateway --port 8080 \\
-      --portal 127.0.0.1:8101 --presence 127.0.0.1:8102 \\
+      --portal 127.0.0.1:8101 --portal 127.0.0.1:8111 --presence 127.0.0.1:8102 \\
       --dispatch 127.0.0.1:8103 --dispatch 127.0.0.1:8113 --chat 127.0.0.1:8104
+(repeat an option once per replica of that service)
 then: nginx -c var/gateway/nginx.conf
 """
 
@@ -22,8 +23,14 @@ def substitute(template: str, values: dict[str, str]) -> str:
     return re.sub(r"\$\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), template)
 
 
+# Passive health check: one refused connection (or 502/503) takes a replica out for 5 s.
+# nginx ignores these with a single server, which is then never considered down.
+HEALTH = "max_fails=1 fail_timeout=5s"
+
+
 def servers(addresses: list[str]) -> str:
-    return " ".join(f"server {address};" for address in addresses)
+    """One `server` line per replica of a service."""
+    return " ".join(f"server {address} {HEALTH};" for address in addresses)
 
 
 def render(run_dir: Path, port: int, upstreams: dict[str, list[str]]) -> Path:

@@ -9,11 +9,8 @@ must not disturb the other suites). Fresh run id, fresh databases.
 """
 
 import dataclasses
-import subprocess
-import sys
 import uuid
 from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
 
@@ -27,22 +24,6 @@ ENV = {
     # Every customer comes from 127.0.0.1 here: lift the per-address submission limit.
     "SUBMISSION_LIMIT": "100000",
 }
-
-
-def log_to_files(system: System, log_dir: Path) -> None:
-    """Service output goes to one file per process (kept for post-mortems), not the terminal."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    for name, processes in system.processes.items():
-        for index, process in enumerate(processes):
-            path = log_dir / f"{name}-{index}.log"
-
-            def start(process=process, path=path) -> None:
-                with path.open("ab") as sink:
-                    process.process = subprocess.Popen(
-                        [sys.executable, "-m", process.package], env=process.env, stdout=sink, stderr=sink
-                    )
-
-            process.start = start
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +42,6 @@ async def fault_system(real_backends, tmp_path_factory):
         )
         run_dir = tmp_path_factory.mktemp("faults-system")
         system = System(backends, run_dir, dispatch_workers=2, env=ENV)
-        log_to_files(system, run_dir / "logs")
         stack.callback(system.stop)
         await system.start()
         yield system

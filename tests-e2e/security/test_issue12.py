@@ -390,11 +390,24 @@ def log_files(system) -> list[Path]:
     return sorted((Path(system.run_dir) / "logs").glob("*.log"))
 
 
-async def test_no_log_line_of_the_gateway_or_a_service_holds_a_token(system, victim):
+@pytest.fixture(scope="module")
+async def logged(system) -> Tenant:
+    """An account of its own: the shared victim's technician may be at capacity with other tests' chats."""
+    return await create_tenant(
+        system,
+        "Logged",
+        companies={"phone": {"mode": "phone", "portal_type": "smart_pin"}},
+        technicians={"owner": ["phone"]},
+    )
+
+
+async def test_no_log_line_of_the_gateway_or_a_service_holds_a_token(system, logged):
+    victim = logged
     if not log_files(system):
         pytest.skip("testkit's System does not keep the processes' output in files yet (run_dir/logs/*.log)")
     issued: set[str] = set()
     owner = victim.technicians["owner"]
+    await wait_known_to_presence(system, owner["token"])
     technician = await Staff.sign_in(system.gateway_url, owner["email"], PASSWORD)
     issued |= {technician.token, technician.login["refresh_token"]}
     try:

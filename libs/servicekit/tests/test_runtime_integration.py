@@ -226,3 +226,26 @@ async def test_a_programming_error_is_raised_not_taken_for_an_outage(kit):
     with pytest.raises(KeyError):
         await things.insert({"_id": "t6"}, [runtime.event(queued("req_bug"), correlation_id="b")])
     assert not runtime.outbox.wakeup.is_set()
+
+
+async def test_every_event_carries_the_cloudevents_amqp_properties(kit, real_backends):
+    runtime, _, _ = kit
+    connection = await aio_pika.connect(real_backends.rabbitmq_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange("assistline.events")
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(exchange, routing_key="request.queued.*")
+        event = runtime.event(queued("req_ce"), correlation_id="ce")
+        await runtime.outbox_collection("things").insert({"_id": "t7"}, [event])
+        message = await queue.get(timeout=10)
+        await message.ack()
+    headers = message.headers
+    assert headers["cloudEvents:specversion"] == "1.0"
+    assert headers["cloudEvents:id"] == str(event.event_id)
+    assert headers["cloudEvents:type"] == "com.assistline.RequestQueued.v1"
+    assert headers["cloudEvents:source"] == "/assistline/kit-svc"
+    assert headers["cloudEvents:subject"] == "req_ce"
+    assert headers["cloudEvents:time"] == event.occurred_at.isoformat()
+    # Additive: the body is still the envelope.
+    assert json.loads(message.body)["event_id"] == str(event.event_id)

@@ -4,6 +4,7 @@ Three roles never mix: admins configure their account, technicians see only the 
 they were given, customers see only the request their token was issued for.
 """
 
+import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -48,6 +49,8 @@ def issue_token(principal: Principal, secret: str, ttl: timedelta, *, kind: str 
     now = datetime.now(UTC)
     claims = {
         "typ": kind,
+        # Unique per issue: two tokens signed in the same second for the same person differ.
+        "jti": secrets.token_hex(8),
         "iss": ISSUER,
         "iat": now,
         "exp": now + ttl,

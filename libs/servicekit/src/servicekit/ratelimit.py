@@ -1,12 +1,12 @@
 """Limits that hold as one budget across every replica of a service (sign-in, submissions,
 code guessing): counted in the service's own MongoDB, one command per attempt.
 
-Each key gets a counter per fixed window (`<what>:<key>:<window number>`). The allowance is
-the sliding-window estimate many gateways use: the current window's count plus the previous
-window's count weighted by how much of it still overlaps the sliding window — smooth at
-window boundaries, without keeping a log of every attempt. Old counters are deleted by a
-periodic clean-up (and by MongoDB's TTL monitor where there is one), so the collection holds
-at most two windows' worth of keys.
+One document per key holds the current fixed window's count (`n`, window number `w`) and
+the previous window's (`p`); one pipeline update rolls the window over and counts the attempt
+atomically. The allowance is the sliding-window estimate many gateways use: the current
+count plus the previous window's weighted by how much of it still overlaps the sliding
+window — smooth at window boundaries, without a log of every attempt. Idle keys are deleted
+by a periodic clean-up (and by MongoDB's TTL monitor where there is one).
 """
 
 import math
@@ -36,20 +36,25 @@ class SharedLimiter:
         """
         now = time.time() if now is None else now
         number = math.floor(now / self.window)
-        expires = datetime.fromtimestamp((number + 2) * self.window, UTC)
+        same_window = {"$eq": ["$w", number]}
         counter = await self._counters.find_one_and_update(
-            {"_id": f"{self.what}:{key}:{number}"},
-            {"$inc": {"n": 1}, "$setOnInsert": {"expires_at": expires}},
+            {"_id": f"{self.what}:{key}"},
+            [
+                {
+                    "$set": {
+                        "p": {"$cond": [same_window, "$p", {"$cond": [{"$eq": ["$w", number - 1]}, "$n", 0]}]},
+                        "n": {"$cond": [same_window, {"$add": ["$n", 1]}, 1]},
+                        "w": number,
+                        "expires_at": datetime.fromtimestamp((number + 2) * self.window, UTC),
+                    }
+                }
+            ],
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
-        current = (counter or {"n": 1})["n"] - 1  # an upsert always returns the document
-        previous = 0
-        if current < self.limit:  # only then can the previous window decide
-            earlier = await self._counters.find_one({"_id": f"{self.what}:{key}:{number - 1}"})
-            previous = earlier["n"] if earlier else 0
+        counter = counter or {"n": 1, "p": 0}  # an upsert always returns the document
         overlap = 1 - (now / self.window - number)
-        if current + previous * overlap >= self.limit:
+        if counter["n"] - 1 + counter["p"] * overlap >= self.limit:
             retry = max(1, math.ceil((number + 1) * self.window - now))
             raise TooManyRequests(
                 f"too many {self.what}: try again in {retry} s", code="rate_limited", retry_after=retry

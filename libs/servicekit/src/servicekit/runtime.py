@@ -21,7 +21,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts import Envelope, EventPayload
+from contracts import Envelope, EventPayload, cloudevents
 from servicekit.auth import Authenticator
 from servicekit.broker import EVENTS, declare_dead_letters, make_broker, wait_until_connected
 from servicekit.errors import install_error_handlers
@@ -33,6 +33,12 @@ from servicekit.periodic import Periodic
 from servicekit.settings import ServiceSettings
 
 log = get_logger(__name__)
+
+CLOUDEVENTS_NOTE = (
+    "The body is the Assistline envelope; the message also carries the CloudEvents 1.0 AMQP "
+    "binding's application properties (cloudEvents:specversion, id, source, type, time, "
+    "datacontenttype, subject), so any CloudEvents SDK can read it."
+)
 
 Task = Callable[[], Awaitable[None]]
 
@@ -70,7 +76,9 @@ class Runtime:
         """A collection whose writes carry events, registered for the outbox sweeper."""
         return self.outbox.collection(self.db[name])
 
-    def every(self, seconds: float, tick: Task, *, name: str, wake: asyncio.Event | None = None) -> None:
+    def every(
+        self, seconds: float, tick: Callable[[], Awaitable[object]], *, name: str, wake: asyncio.Event | None = None
+    ) -> None:
         """Run `tick` every `seconds` while the service runs (see `servicekit.periodic`)."""
         self.periodic.append(Periodic(name=name, seconds=seconds, tick=tick, wake=wake, transient=TRANSIENT))
 
@@ -99,7 +107,7 @@ def create_runtime(settings: ServiceSettings, *, emits: Iterable[type[EventPaylo
             routing_key=payload.routing_key(),
             schema=Envelope[payload],  # type: ignore[valid-type]
             title=f"{payload.routing_key()}:publish",
-            description=payload.__doc__,
+            description=f"{payload.__doc__} {CLOUDEVENTS_NOTE}",
             persist=True,
             mandatory=False,
         )
@@ -107,7 +115,7 @@ def create_runtime(settings: ServiceSettings, *, emits: Iterable[type[EventPaylo
     }
 
     async def publish(event: Envelope[Any]) -> None:
-        log.info(
+        log.debug(
             "publishing event",
             event_type=event.type,
             event_id=str(event.event_id),
@@ -118,6 +126,8 @@ def create_runtime(settings: ServiceSettings, *, emits: Iterable[type[EventPaylo
             message_id=str(event.event_id),
             correlation_id=event.correlation_id,
             message_type=event.type,
+            # Additive: any CloudEvents SDK can read the message through the AMQP binding.
+            headers=cloudevents.amqp_properties(event),
         )
 
     mongo = make_mongo_client(settings.mongodb_url, app_name=service)

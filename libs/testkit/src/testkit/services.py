@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -51,11 +52,18 @@ async def wait_ready(base_url: str, ready_path: str, timeout: float = 60.0) -> N
 
 
 class ServiceProcess:
-    """One service as its own OS process (`python -m <package>`), as in production."""
+    """One service as its own OS process (`python -m <package>`), as in production.
 
-    def __init__(self, package: str, env: Mapping[str, str], *, port: int | None = None) -> None:
+    With `log_path`, stdout and stderr go to that file (appended across restarts, so a test can
+    grep what a killed process said); without, they stay on the terminal.
+    """
+
+    def __init__(
+        self, package: str, env: Mapping[str, str], *, port: int | None = None, log_path: Path | None = None
+    ) -> None:
         self.package = package
         self.port = port or free_port()
+        self.log_path = log_path
         # Development mode: tests sign tokens with the development JWT secret.
         self.env = {
             **os.environ,
@@ -66,6 +74,9 @@ class ServiceProcess:
             **env,
             "HTTP_PORT": str(self.port),
             "LOG_JSON": "true",
+            # Lines reach the log file as they are written, not when a buffer fills (or never,
+            # for a process killed with SIGKILL).
+            "PYTHONUNBUFFERED": "1",
         }
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -73,8 +84,19 @@ class ServiceProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", self.package], env=self.env)
+        if self.log_path is None:
+            self.process = subprocess.Popen([sys.executable, "-m", self.package], env=self.env)
+            return
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as sink:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", self.package], env=self.env, stdout=sink, stderr=subprocess.STDOUT
+            )
 
     def kill(self) -> None:
         """SIGKILL: no clean-up runs, as in a crash."""

@@ -1,4 +1,10 @@
-"""The whole system as separate processes behind the real gateway (end-to-end tests, benchmark)."""
+"""The whole system as separate processes behind the real gateway (end-to-end tests, benchmark).
+
+`System(backends, run_dir, replicas=N)` starts N processes of every service, each on its own
+port, and nginx with one upstream group per service listing them all (round robin, a dead
+replica skipped). Every process writes its output to `run_dir/logs/<service>-<index>.log`
+and nginx to `run_dir/logs/gateway.log`, so tests can read what was logged.
+"""
 
 import asyncio
 import shutil
@@ -24,38 +30,64 @@ class System:
         backends: Backends,
         run_dir: Path,
         *,
-        dispatch_workers: int = 1,
+        replicas: int = 1,
+        dispatch_workers: int | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
+        """`replicas` processes of every service; `dispatch_workers`, when given, overrides
+        the count for dispatch-svc alone (the benchmark scales only that one)."""
         self.backends = backends
         self.run_dir = run_dir
+        self.log_dir = run_dir / "logs"
+        self.replicas = replicas
         self.gateway_port = free_port()
         self.extra_env = env or {}
         self.processes: dict[str, list[ServiceProcess]] = {}
-        ports = {name: free_port() for name in SERVICES}
+        counts = {name: replicas for name in SERVICES}
+        if dispatch_workers is not None:
+            counts["dispatch-svc"] = dispatch_workers
+        ports = {name: [free_port() for _ in range(count)] for name, count in counts.items()}
         shared = {
-            "PRESENCE_URL": f"http://127.0.0.1:{ports['presence-svc']}",
+            # portal-svc reads presence snapshots: with one replica straight from it, with more
+            # through the gateway, which skips a dead one (as a Kubernetes Service would).
+            "PRESENCE_URL": (
+                f"http://127.0.0.1:{ports['presence-svc'][0]}" if counts["presence-svc"] == 1 else self.gateway_url
+            ),
             "PUBLIC_BASE_URL": self.gateway_url,
             **self.extra_env,
         }
         for name, package in SERVICES.items():
-            workers = dispatch_workers if name == "dispatch-svc" else 1
             self.processes[name] = [
                 ServiceProcess(
                     package,
-                    {**backends.env(name), **shared},
-                    port=ports[name] if index == 0 else None,
+                    {**backends.env(name), **shared, **self._only_once(name, index)},
+                    port=port,
+                    log_path=self.log_dir / f"{name}-{index}.log",
                 )
-                for index in range(workers)
+                for index, port in enumerate(ports[name])
             ]
         self.gateway: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def _only_once(name: str, index: int) -> dict[str, str]:
+        """What only the first replica does: seeding the demo account (idempotent, but two
+        replicas racing to create it at start-up is not what `make run` does either)."""
+        return {"SEED_DEMO": "false"} if name == "portal-svc" and index > 0 else {}
 
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
 
+    @property
+    def gateway_log(self) -> Path:
+        return self.log_dir / "gateway.log"
+
     def service(self, name: str, index: int = 0) -> ServiceProcess:
         return self.processes[name][index]
+
+    def log_files(self) -> list[Path]:
+        """Every log file written so far: the gateway's and each service process's."""
+        return sorted(self.log_dir.glob("*.log"))
 
     def _render_gateway(self) -> Path:
         args = [
@@ -76,7 +108,10 @@ class System:
             for process in processes:
                 process.start()
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        self.gateway = subprocess.Popen([nginx, "-c", str(self._render_gateway())])
+        config = self._render_gateway()
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with self.gateway_log.open("ab") as sink:
+            self.gateway = subprocess.Popen([nginx, "-c", str(config)], stdout=sink, stderr=subprocess.STDOUT)
         await asyncio.to_thread(wait_for_port, "127.0.0.1", self.gateway_port, 30)
         await self.wait_ready()
 
@@ -86,6 +121,14 @@ class System:
             for process in processes:
                 await wait_ready(process.base_url, prefix + "/ready", timeout)
             await wait_ready(self.gateway_url, prefix + "/ready", timeout)
+
+    async def restart(self, name: str, index: int) -> ServiceProcess:
+        """Starts a (killed or stopped) replica again on its port and waits until it is ready."""
+        process = self.service(name, index)
+        process.stop()
+        process.start()
+        await wait_ready(process.base_url, "/api/" + name.removesuffix("-svc") + "/ready", 90)
+        return process
 
     def stop(self) -> None:
         if self.gateway and self.gateway.poll() is None:

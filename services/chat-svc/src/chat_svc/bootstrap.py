@@ -1,12 +1,15 @@
 """Composition root of chat-svc: the one place its parts are wired, for production and tests."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from chat_svc.adapters.history import HistoryRepository
 from chat_svc.adapters.hub import Hub
-from chat_svc.adapters.messages import MessageRepository
+from chat_svc.adapters.messages import MessageRepository, bucket_size
+from chat_svc.adapters.replicas import Replicas, SocketCounter
 from chat_svc.adapters.sessions import SessionRepository
 from chat_svc.adapters.technicians import TechnicianRepository
 from chat_svc.config import Settings
+from chat_svc.domain.frames import message_frame
 from chat_svc.entrypoints import consumers
 from chat_svc.entrypoints.api import api_router
 from chat_svc.entrypoints.ws import ws_router
@@ -17,7 +20,8 @@ from chat_svc.handlers.reading import Reading
 from chat_svc.handlers.technicians import TechnicianRecords
 from chat_svc.handlers.timeline import Timeline
 from contracts import ChatSessionEnded, ChatSessionStarted, EventPayload
-from servicekit.runtime import Runtime, Service, assemble, create_runtime
+from servicekit.live import LiveFanout
+from servicekit.runtime import Repository, Runtime, Service, assemble, create_runtime
 
 DESCRIPTION = (
     "Assistline chat-svc: chat sessions between customer and technician, transcripts. "
@@ -25,40 +29,73 @@ DESCRIPTION = (
 )
 
 EMITS: tuple[type[EventPayload], ...] = (ChatSessionStarted, ChatSessionEnded)
+DAY = 86400.0
+COUNTER_IDLE = timedelta(days=1)
+"""A token's socket counter unused this long is deleted (longer than any token lives)."""
 
 
-def build_handlers(
-    runtime: Runtime, settings: Settings
-) -> tuple[Handlers, SessionRepository, list[SessionRepository | MessageRepository | TechnicianRepository]]:
+def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list[Repository]]:
     """The use cases over their repositories (also returned, for their indexes)."""
+    fanout = LiveFanout(runtime.broker, runtime.service)
+    size = bucket_size(settings.message_bucket_size, settings.max_message_chars)
     # Only sessions carry events (ChatSessionStarted / Ended ride on the session document).
     sessions = SessionRepository(runtime.outbox_collection("sessions"))
-    messages = MessageRepository(runtime.collection("messages"))
+    messages = MessageRepository(runtime.collection("messages"), size=size)
+    history = HistoryRepository(runtime.collection("history"))
+    archived = MessageRepository(runtime.collection("history"), size=size)
     technicians = TechnicianRepository(runtime.collection("technicians"))
-    hub = Hub(max_sockets_per_token=settings.max_sockets_per_token)
+    replicas = Replicas(runtime.collection("replicas"), fanout.replica, lease_seconds=settings.replica_lease_seconds)
+    counter = SocketCounter(runtime.collection("sockets"), replicas)
+    hub = Hub(max_sockets_per_token=settings.max_sockets_per_token, fanout=fanout, counter=counter)
     timeline = Timeline(sessions, messages, hub)
-    lifecycle = Lifecycle(runtime, timeline, abandon_after=settings.customer_abandon_seconds)
-    records = TechnicianRecords(technicians, hub)
+    lifecycle = Lifecycle(
+        runtime,
+        timeline,
+        history,
+        replicas,
+        abandon_after=settings.customer_abandon_seconds,
+        archive_after=settings.archive_after_seconds,
+        history_retention=settings.history_retention_days * DAY,
+        cancelled_retention=settings.cancelled_marker_days * DAY,
+    )
+    records = TechnicianRecords(technicians, hub, cache_seconds=settings.access_cache_seconds)
+
+    async def catch_up(session_id: str, after: int) -> list[dict[str, object]]:
+        return [message_frame(message) for message in (await messages.read(session_id, after)).messages]
+
+    hub.on_catch_up(catch_up)
+    hub.on_access_changed(records.apply)
+    fanout.subscribe(hub.deliver)
     handlers = Handlers(
         lifecycle=lifecycle,
-        live=LiveChat(timeline, lifecycle, records, settings),
-        reading=Reading(sessions, messages, records),
+        live=LiveChat(timeline, lifecycle, records, history, archived, settings, replica=fanout.replica),
+        reading=Reading(sessions, messages, history, archived, records),
         technicians=records,
         timeline=timeline,
         sockets=hub,
+        replicas=replicas,
+        counter=counter,
     )
-    return handlers, sessions, [sessions, messages, technicians]
+    return handlers, [sessions, messages, history, technicians, replicas, counter]
 
 
 def bootstrap(settings: Settings) -> Service:
     runtime = create_runtime(settings, emits=EMITS)
-    handlers, sessions, repositories = build_handlers(runtime, settings)
+    handlers, repositories = build_handlers(runtime, settings)
     consumers.register(runtime.broker, runtime.service, handlers)
+    replicas = handlers.replicas
+    runtime.every(settings.replica_lease_seconds / 3, replicas.renew, name="chat-replica-lease")
     runtime.every(settings.abandon_check_seconds, handlers.lifecycle.abandon_tick, name="chat-abandonment")
+    runtime.every(settings.archive_check_seconds, handlers.lifecycle.archive_tick, name="chat-archive")
+
+    async def forget_idle_counters() -> None:
+        await handlers.counter.forget_idle(datetime.now(UTC) - COUNTER_IDLE)
+
+    runtime.every(3600.0, forget_idle_counters, name="chat-socket-counters")
 
     async def on_startup() -> None:
-        # After a restart no socket is open: every customer counts as away from now on.
-        await sessions.reset_presence(datetime.now(UTC))
+        # Known to the others before the first socket counts (and knowing them).
+        await replicas.renew()
 
     return assemble(
         runtime,

@@ -33,3 +33,44 @@ class Settings(ServiceSettings):
         description="Frames waiting for a slow client before its socket is closed.",
     )
     max_frame_bytes: int = Field(default=64_000, ge=1024, description="Largest client frame accepted on a chat socket.")
+    message_bucket_size: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description=(
+            "Messages kept together in one stored bucket document (lowered automatically so a "
+            "bucket of the longest messages stays far below MongoDB's 16 MB document limit)."
+        ),
+    )
+    archive_after_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="An ended session moves (with its messages) from the live collections to the history this long after it ended.",
+    )
+    archive_check_seconds: float = Field(
+        default=10.0, gt=0, description="How often ended sessions are archived and expired history deleted."
+    )
+    history_retention_days: float = Field(
+        default=365.0, gt=0, description="Archived sessions and their messages are deleted this long after they ended."
+    )
+    cancelled_marker_days: float = Field(
+        default=7.0,
+        gt=0,
+        description="A request cancelled before its assignment is remembered this long (a later assignment opens nothing).",
+    )
+    replica_lease_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description=(
+            "Lease of a replica, renewed every third of it: sockets of a replica that stopped "
+            "renewing stop counting (socket limits, customer presence) once it expires."
+        ),
+    )
+    access_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "How long a replica reuses a technician record it read; changes are pushed to every "
+            "replica at once, this only bounds the delay if such a push is lost."
+        ),
+    )

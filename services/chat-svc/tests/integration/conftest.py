@@ -11,6 +11,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+import servicekit.mongo
 from chat_svc.bootstrap import bootstrap
 from chat_svc.config import Settings
 from contracts import Envelope, RequestAssigned, RequestCancelled, TechnicianUpdated
@@ -223,9 +224,8 @@ class Chat:
 
 
 async def running_chat(real_backends, name: str, **overrides: Any):
-    settings = real_backends.settings(
-        Settings, mongodb_db=f"chat-{name}-{uuid.uuid4().hex[:6]}", abandon_check_seconds=0.2, **overrides
-    )
+    overrides.setdefault("abandon_check_seconds", 0.2)
+    settings = real_backends.settings(Settings, mongodb_db=f"chat-{name}-{uuid.uuid4().hex[:6]}", **overrides)
     service = bootstrap(settings)
     async with AmqpTap(real_backends.rabbitmq_url, "chat.#") as tap:
         async with serve_in_process(service.app) as base_url:
@@ -251,4 +251,54 @@ async def impatient_chat(real_backends):
     """A chat-svc whose customers abandon after one second away (its own module only:
     two instances alive at once would compete for the same queues)."""
     async for running in running_chat(real_backends, "abandon", customer_abandon_seconds=1.0):
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def replicas(real_backends):
+    """Two chat-svc replicas on ONE database and vhost, as production runs them: they share
+    the event queues (either consumes an event) and fan live frames out to each other."""
+    settings = real_backends.settings(
+        Settings, mongodb_db=f"chat-replicas-{uuid.uuid4().hex[:6]}", customer_abandon_seconds=120
+    )
+    first, second = bootstrap(settings), bootstrap(settings)
+    async with AmqpTap(real_backends.rabbitmq_url, "chat.#") as tap:
+        async with serve_in_process(first.app) as url_a, serve_in_process(second.app) as url_b:
+            a, b = Chat(url_a, real_backends.rabbitmq_url, tap), Chat(url_b, real_backends.rabbitmq_url, tap)
+            a.service, b.service = first, second
+            b.revisions = a.revisions  # one portal announcing technicians to both
+            for technician_id, companies in TECHNICIANS.items():
+                await a.grant(technician_id, companies)
+            try:
+                yield a, b
+            finally:
+                await a.http.aclose()
+                await b.http.aclose()
+
+
+@pytest.fixture
+async def measured_chat(real_backends, monkeypatch):
+    """A chat-svc whose store commands count into their own listener (the suite's other
+    instances share the process-wide one), with its periodic tasks out of the way."""
+    stats = servicekit.mongo.CommandStats()
+    monkeypatch.setattr(servicekit.mongo, "STORE_STATS", stats)
+    idle = 3600.0
+    async for running in running_chat(
+        real_backends,
+        "cost",
+        outbox_sweep_seconds=idle,
+        archive_check_seconds=idle,
+        replica_lease_seconds=3 * idle,
+        access_cache_seconds=idle,
+        customer_abandon_seconds=idle,
+        abandon_check_seconds=idle,
+    ):
+        monkeypatch.undo()
+        yield running, stats
+
+
+@pytest.fixture(scope="module")
+async def small_buckets_chat(real_backends):
+    """Buckets of three messages, so a short chat spans several."""
+    async for running in running_chat(real_backends, "buckets", customer_abandon_seconds=120, message_bucket_size=3):
         yield running

@@ -60,6 +60,8 @@ def closes(connection: Connection) -> list[tuple[int, str]]:
 def setup() -> tuple[TechnicianRecords, Hub, dict[str, Connection]]:
     hub = Hub(max_sockets_per_token=3)
     records = TechnicianRecords(cast(TechnicianRepository, FakeTechnicians()), hub)
+    # Without a fan-out the hub delivers announcements in process, as every replica would.
+    hub.on_access_changed(records.apply)
     sockets = {
         "rita_a": socket(hub, "cht_a", Author.TECHNICIAN, "tec_rita", "cmp_a"),
         "rita_b": socket(hub, "cht_b", Author.TECHNICIAN, "tec_rita", "cmp_b"),

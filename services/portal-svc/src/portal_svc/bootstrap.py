@@ -94,6 +94,7 @@ def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list
             # Every limiter shares the collection: one clean-up serves them all.
             submissions.forget_expired,
             history_retention=timedelta(days=settings.history_retention_days),
+            deployment_version=deployment_version(settings),
         ),
     )
     # `submissions` stands for the `limits` collection's TTL index (shared by all three).
@@ -124,13 +125,16 @@ def bootstrap(settings: Settings) -> Service:
     runtime.every(settings.archive_every_seconds, upkeep.archive_finished, name="requests-archive")
     runtime.every(settings.history_cleanup_seconds, upkeep.forget_old_history, name="requests-history-retention")
     runtime.every(settings.limits_cleanup_seconds, upkeep.forget_expired_limits, name="limits-cleanup")
+    if settings.reannounce_on_start:
+        # Once per deployment version, off the start-up path (see `Housekeeping.reannounce_tick`).
+        run_now = asyncio.Event()
+        run_now.set()
+        runtime.every(settings.reannounce_retry_seconds, upkeep.reannounce_tick, name="reannounce", wake=run_now)
 
     async def on_startup() -> None:
         if settings.seed_demo:
             await handlers.seed.run()
         await handlers.availability.reconcile_technicians()
-        if settings.reannounce_on_start:
-            await upkeep.reannounce_once(deployment_version(settings))
 
     return assemble(
         runtime,

@@ -85,6 +85,9 @@ class Settings(ServiceSettings):
         description="At start-up, re-publish `TechnicianUpdated` for every technician once per "
         "`deployment_version` (a marker document makes it run once per version, not per restart).",
     )
+    reannounce_retry_seconds: float = Field(
+        default=30.0, gt=0, description="Pause before retrying a start-up re-announcement that failed."
+    )
     deployment_version: str = Field(
         default="",
         description="Names this deployment for the once-per-version start-up steps; empty means the "

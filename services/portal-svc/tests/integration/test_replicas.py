@@ -1,11 +1,14 @@
 """Two portal-svc replicas on one store: the per-address limits are ONE budget, whichever
 replica each attempt reaches."""
 
+import time
 import uuid
 from itertools import cycle
 
 import httpx
 import pytest
+
+from testkit import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +26,7 @@ async def replicas(start_portal):
         "refresh_window_seconds": 3600.0,
     }
     async with start_portal(**shared) as first, start_portal(**shared) as second:
-            yield first, second
+        yield first, second
 
 
 def address() -> dict[str, str]:
@@ -83,3 +86,25 @@ async def test_refreshes_share_one_budget_across_replicas(replicas):
             "/api/portal/auth/refresh", json={"refresh_token": refresh_token}, headers=client
         )
         assert_refused(refused, "refreshes")
+
+
+async def test_a_portal_deactivated_on_one_replica_is_refused_by_the_other_within_the_bound(replicas):
+    first, second = replicas
+    signed_in = await first.http.post(
+        "/api/portal/auth/login", json={"email": "admin@acme.test", "password": "demo-password"}, headers=address()
+    )
+    admin = {"Authorization": f"Bearer {signed_in.json()['token']}"}
+    assert (await second.submit_as(address(), "initech")).status_code == 201  # now cached by `second`
+    deactivated = await first.http.post("/api/portal/portals/prt_initech/deactivate", headers=admin)
+    assert deactivated.status_code == 200, deactivated.text
+    started = time.monotonic()
+    refused_here = await first.submit_as(address(), "initech")
+    assert refused_here.status_code == 409 and refused_here.json()["error"] == "portal_unavailable"
+
+    async def refused_there() -> bool:
+        return (await second.submit_as(address(), "initech")).status_code == 409
+
+    bound = second.runtime.settings.portal_cache_seconds
+    await eventually(refused_there, timeout=bound + 2, every=0.2, what="the other replica sees the deactivation")
+    assert time.monotonic() - started <= bound + 1.5
+    await first.http.post("/api/portal/portals/prt_initech/activate", headers=admin)

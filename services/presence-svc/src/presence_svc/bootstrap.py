@@ -1,9 +1,8 @@
 """Composition root of presence-svc: the one place its parts are wired, for production and tests.
 
-presence-svc runs as exactly ONE instance: it holds the help centers' WebSockets, and
-"connected" (hence effective availability and the grace periods) is what this process sees.
-A second replica would disagree with the first about who is connected; scale it up only
-after moving connection state out of process.
+presence-svc runs on any number of replicas: each holds some help centers' WebSockets,
+records them as leases on the technicians (shared in MongoDB) and hands frames to them
+from the live fan-out (RabbitMQ), whichever replica produced the frame.
 """
 
 from datetime import timedelta
@@ -11,6 +10,7 @@ from datetime import timedelta
 from contracts import EventPayload, TechnicianAvailable, TechnicianUnavailable
 from presence_svc.adapters.alerts import AlertRepository
 from presence_svc.adapters.connections import ConnectionRegistry
+from presence_svc.adapters.live import TechnicianChannel
 from presence_svc.adapters.mailer import Mailer, SmtpTransport
 from presence_svc.adapters.portals import PortalRepository
 from presence_svc.adapters.technicians import TechnicianRepository
@@ -21,8 +21,9 @@ from presence_svc.entrypoints.ws import ws_router
 from presence_svc.handlers import Handlers
 from presence_svc.handlers.alerts import AlertHandlers
 from presence_svc.handlers.preferences import PreferenceHandlers
-from presence_svc.handlers.presence import PresenceHandlers
+from presence_svc.handlers.presence import Leases, PresenceHandlers, replica_key
 from presence_svc.handlers.technicians import TechnicianHandlers
+from servicekit.live import LiveFanout
 from servicekit.runtime import Runtime, Service, assemble, create_runtime
 
 DESCRIPTION = "Assistline presence-svc: technician availability and connection, notification preferences, alerts."
@@ -49,12 +50,22 @@ def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list
     technicians = TechnicianRepository(runtime.outbox_collection("technicians"))
     portals = PortalRepository(runtime.collection("portals"))
     alert_store = AlertRepository(
-        runtime.collection("alerts"), retention=timedelta(seconds=settings.alert_retention_seconds)
+        runtime.collection("alerts"),
+        runtime.collection("alert_history"),
+        settle=timedelta(seconds=settings.alert_settle_seconds),
+        retention=timedelta(seconds=settings.alert_retention_seconds),
     )
-    connections = ConnectionRegistry(grace_seconds=settings.presence_grace_seconds)
-    presence = PresenceHandlers(technicians, portals, connections, runtime.event)
+    connections = ConnectionRegistry()
+    channel = TechnicianChannel(LiveFanout(runtime.broker, runtime.service), connections)
+    channel.subscribe()
+    leases = Leases(
+        replica=replica_key(channel.fanout.replica),
+        lease=timedelta(seconds=settings.presence_lease_seconds),
+        grace=timedelta(seconds=settings.presence_grace_seconds),
+    )
+    presence = PresenceHandlers(technicians, portals, connections, channel, runtime.event, leases)
     alerts = AlertHandlers(
-        connections,
+        channel,
         technicians,
         alert_store,
         mailer(settings),
@@ -75,9 +86,11 @@ def bootstrap(settings: Settings) -> Service:
     handlers, repositories = build_handlers(runtime, settings)
     consumers.register(runtime.broker, runtime.service, handlers)
 
+    runtime.every(settings.presence_lease_seconds / 3, handlers.presence.renew_leases, name="presence-leases")
     # A grace period ends at most this late (a fraction of it, at most a second).
     runtime.every(min(1.0, settings.presence_grace_seconds / 5), handlers.presence.expire_graces, name="presence-grace")
     runtime.every(settings.email_retry_seconds, handlers.alerts.resend_pending, name="email-retry")
+    runtime.every(settings.alert_cleanup_seconds, handlers.alerts.settle, name="alert-settle")
 
     return assemble(
         runtime,
@@ -88,8 +101,6 @@ def bootstrap(settings: Settings) -> Service:
             ws_router(handlers, runtime.auth, heartbeat_timeout=settings.heartbeat_timeout_seconds),
         ],
         repositories=repositories,
-        # Publishing needs no live broker yet: events wait in the outbox for the sweeper.
-        on_startup=handlers.presence.recover,
         # E-mails in flight finish (bounded by the SMTP timeout) while the database is open.
         on_shutdown=handlers.alerts.stop,
     )

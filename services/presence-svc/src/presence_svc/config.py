@@ -17,6 +17,13 @@ class Settings(ServiceSettings):
         description="How long a technician who chose Available stays available for routing "
         "after their last help-center connection dropped (reconnecting within it changes nothing).",
     )
+    presence_lease_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="How long a replica's word that a technician is connected holds; it renews it "
+        "every third of this. When a replica dies, its technicians count as connected until "
+        "their lease runs out, then get the grace period.",
+    )
     heartbeat_timeout_seconds: float = Field(
         default=30.0,
         gt=0,
@@ -42,11 +49,24 @@ class Settings(ServiceSettings):
         description="How often e-mail alerts recorded but not confirmed sent (SMTP down, or the "
         "process stopped before sending) are sent again, and how old they must be first.",
     )
-    alert_retention_seconds: float = Field(
-        default=3600.0,
+    alert_settle_seconds: float = Field(
+        default=300.0,
         gt=0,
-        description="How long a closed alert is remembered (so a late duplicate or stale offer "
-        "is not alerted again) before it is purged.",
+        description="How long a closed alert (withdrawn, taken, cancelled) is remembered in the live "
+        "alerts collection, so that an offer event arriving late or twice is not alerted again. "
+        "Must exceed the longest offer (dispatch's OFFER_TIMEOUT_SECONDS) with room for queue delays.",
+    )
+    alert_retention_seconds: float = Field(
+        default=86400.0,
+        gt=0,
+        description="How long a settled request's alerts are kept in `alert_history` (for "
+        "diagnostics; nothing on a hot path reads it) before they are deleted.",
+    )
+    alert_cleanup_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often settled requests move from the live alerts collection to the "
+        "history, and expired history is deleted.",
     )
 
     @model_validator(mode="after")

@@ -1,47 +1,14 @@
 import uuid
-from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from presence_support.helpers import GRACE, HEARTBEAT_TIMEOUT
+from presence_support.instance import Presence
+from presence_support.smtp_sink import SmtpSink
 
-from presence_svc.bootstrap import bootstrap
 from presence_svc.config import Settings
-from presence_svc.handlers import Handlers
-from servicekit.runtime import Service
 from testkit.amqp import AmqpTap
 from testkit.backends import free_port
-from testkit.services import serve_in_process
-
-from ..smtp_sink import SmtpSink
-from .helpers import GRACE, HEARTBEAT_TIMEOUT
-
-
-@dataclass
-class Presence:
-    rabbitmq_url: str
-    settings: Settings
-    base_url: str = ""
-    service: Service | None = None
-    _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
-
-    @property
-    def handlers(self) -> Handlers:
-        assert self.service is not None
-        return self.service.handlers
-
-    async def start(self) -> None:
-        self.service = bootstrap(self.settings)
-        self._stack = AsyncExitStack()
-        self.base_url = await self._stack.enter_async_context(serve_in_process(self.service.app))
-
-    async def stop(self) -> None:
-        await self._stack.aclose()
-
-    async def restart(self) -> None:
-        """Stop the process's work and start a fresh one on the same database."""
-        await self.stop()
-        await self.start()
 
 
 @pytest.fixture(scope="session")

@@ -3,53 +3,23 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from presence_support.helpers import (
+    ACCOUNT,
+    company_with_portal,
+    drained,
+    help_center,
+    offer,
+    publish,
+    staff,
+    technician,
+    uid,
+)
 
 from contracts import RequestAssigned, RequestCancelled, RequestOfferWithdrawn
 from contracts.vocabulary import ConnectionMode, PortalType, WithdrawalReason
 from testkit import bearer, eventually
 
-from .helpers import (
-    ACCOUNT,
-    drained,
-    help_center,
-    known,
-    offer,
-    portal,
-    publish,
-    tech_token,
-    technician,
-    uid,
-)
-
 pytestmark = pytest.mark.integration
-
-
-async def staff(presence, client, company: str | list[str], *, available: bool = True, contact: str | None = None):
-    """A technician of `company` (or companies), known to presence, with the chosen status and e-mail."""
-    companies = [company] if isinstance(company, str) else company
-    tech = uid("tec")
-    token = tech_token(tech, companies)
-    await publish(presence.rabbitmq_url, technician(tech, companies))
-    await known(client, presence.base_url, token)
-    status = "available" if available else "unavailable"
-    response = await client.put(
-        presence.base_url + "/api/presence/me/status", json={"status": status}, headers=bearer(token)
-    )
-    assert response.status_code == 200
-    if contact:
-        response = await client.put(
-            presence.base_url + "/api/presence/me/preferences",
-            json={"email_alerts": True, "contacts": [contact], "sound": False},
-            headers=bearer(token),
-        )
-        assert response.status_code == 200, response.text
-    return tech, token
-
-
-async def company_with_portal(presence) -> str:
-    company = uid("cmp")
-    await publish(presence.rabbitmq_url, portal(company))
-    return company
 
 
 async def test_an_offer_alerts_only_connected_available_technicians_of_that_company(presence, client, smtp_sink):
@@ -202,7 +172,7 @@ async def test_a_late_offer_for_a_cancelled_request_alerts_nobody(presence, clie
         )
         # The two events travel on different queues: let the cancellation be absorbed first.
         alerts = presence.handlers.alerts.alerts
-        await eventually(lambda: alerts.collection.find_one({"_id": f"{request}:*cancelled"}), what="cancellation")
+        await eventually(lambda: alerts.collection.find_one({"_id": request, "cancelled": True}), what="cancellation")
         await publish(presence.rabbitmq_url, stale)
         # Another request proves the offer consumer ran in the meantime.
         probe = uid("req")
@@ -252,7 +222,7 @@ async def test_an_alert_email_that_failed_is_sent_exactly_once_by_the_retry_tick
     await eventually(lambda: [m for m in smtp_sink.refused if about(m)], timeout=10, what="first attempt refused")
     alerts = presence.handlers.alerts
     await eventually(
-        lambda: alerts.alerts.collection.find_one({"request_id": request, "email_state": "pending"}),
+        lambda: alerts.alerts.collection.find_one({"_id": request, f"open.{ana}.email_state": "pending"}),
         what="e-mail still pending after the failed attempt",
     )
     assert smtp_sink.matching(about) == []
@@ -267,7 +237,7 @@ async def test_an_alert_email_that_failed_is_sent_exactly_once_by_the_retry_tick
     # Marked sent: later ticks leave it alone.
     await alerts.resend_pending(now=later())
     assert len(smtp_sink.matching(about)) == 1
-    stored = await alerts.alerts.collection.find_one({"request_id": request, "technician_id": ana})
+    stored = (await alerts.alerts.collection.find_one({"_id": request}))["open"][ana]
     assert stored["email_state"] == "sent" and stored["email_id"] == message_id
 
 
@@ -294,7 +264,8 @@ async def test_a_technician_who_loses_a_company_loses_its_alerts_and_emails_at_o
         await publish(presence.rabbitmq_url, offer(probe, kept, [ana]))
         await tab.wait_for(lambda f: f["type"] == "alert" and f["request_id"] == probe)
         await drained(tab)
-        assert [f["request_id"] for f in tab.of_type("alert")] == [request, probe]
+        # (An alert frame may repeat — a redelivered offer — but the lost company's late offer never shows.)
+        assert list(dict.fromkeys(f["request_id"] for f in tab.of_type("alert"))) == [request, probe]
 
     # The pending e-mail of the lost company is never sent; a fresh tab replays nothing of it.
     await presence.handlers.alerts.resend_pending(now=later())

@@ -4,10 +4,7 @@ real RabbitMQ, the MongoDB-wire server, real WebSocket clients."""
 import asyncio
 
 import pytest
-
-from testkit import bearer
-
-from .helpers import (
+from presence_support.helpers import (
     GRACE,
     help_center,
     known,
@@ -19,6 +16,8 @@ from .helpers import (
     technician,
     uid,
 )
+
+from testkit import bearer
 
 pytestmark = pytest.mark.integration
 

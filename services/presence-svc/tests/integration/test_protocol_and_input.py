@@ -2,12 +2,7 @@
 
 import pytest
 import websockets
-
-from servicekit.auth import WS_SUBPROTOCOL, Role
-from testkit import FrameCollector, bearer, connect, ws_url
-from testkit.plugin import make_token
-
-from .helpers import (
+from presence_support.helpers import (
     HEARTBEAT_TIMEOUT,
     WS_PATH,
     help_center,
@@ -19,6 +14,10 @@ from .helpers import (
     technician,
     uid,
 )
+
+from servicekit.auth import WS_SUBPROTOCOL, Role
+from testkit import FrameCollector, bearer, connect, ws_url
+from testkit.plugin import make_token
 
 pytestmark = pytest.mark.integration
 

@@ -1,10 +1,9 @@
 """The chosen status survives a restart; nobody stays available without reconnecting."""
 
 import pytest
+from presence_support.helpers import help_center, known, open_help_center, portal, publish, tech_token, technician, uid
 
 from testkit import bearer
-
-from .helpers import help_center, known, open_help_center, portal, publish, tech_token, technician, uid
 
 pytestmark = pytest.mark.integration
 

@@ -1,58 +1,41 @@
-"""The in-process connection registry: the grace period is a deadline read by a periodic tick."""
+"""Connection leases: liveness is read from the technician's per-replica leases, and the
+sockets a replica holds are its own registry."""
+
+from datetime import UTC, datetime, timedelta
 
 from presence_svc.adapters.connections import Connection, ConnectionRegistry
+from presence_svc.domain.availability import ChosenStatus, Lease, Technician
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+GRACE = timedelta(seconds=30)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+def technician(**leases: Lease) -> Technician:
+    return Technician("tec_a", "acc", "Ana", ("cmp",), 2, True, ChosenStatus.AVAILABLE, 1, None, leases)
 
 
-def registry() -> tuple[ConnectionRegistry, Clock]:
-    clock = Clock()
-    return ConnectionRegistry(grace_seconds=30, clock=clock), clock
-
-
-def tab() -> Connection:
-    return Connection(websocket=None)  # type: ignore[arg-type]  # never sent to here
-
-
-def test_the_last_connection_dropping_starts_the_grace_period_and_the_tick_ends_it():
-    connections, clock = registry()
-    first, second = tab(), tab()
+def test_the_last_socket_here_is_reported_so_the_lease_can_end():
+    connections = ConnectionRegistry()
+    first, second = Connection(websocket=None), Connection(websocket=None)  # type: ignore[arg-type]
     connections.add("tec_a", first)
     connections.add("tec_a", second)
-    connections.remove("tec_a", first)
-    assert connections.live("tec_a") and connections.count("tec_a") == 1
-    connections.remove("tec_a", second)
-    assert connections.live("tec_a") and not connections.connected("tec_a")
-
-    clock.now += 29
-    assert connections.expired() == [] and connections.live("tec_a")
-    clock.now += 2
-    assert not connections.live("tec_a")
-    assert connections.expired() == ["tec_a"]
-    assert connections.expired() == []  # reported once
+    assert connections.remove("tec_a", first) is False
+    assert connections.technician_ids() == ["tec_a"] and connections.count("tec_a") == 1
+    assert connections.remove("tec_a", second) is True
+    assert connections.technician_ids() == []
 
 
-def test_reconnecting_within_the_grace_period_cancels_it():
-    connections, clock = registry()
-    connection = tab()
-    connections.add("tec_a", connection)
-    connections.remove("tec_a", connection)
-    clock.now += 10
-    connections.add("tec_a", tab())
-    clock.now += 60
-    assert connections.expired() == [] and connections.live("tec_a")
+def test_connected_while_any_lease_runs_and_live_for_the_grace_period_after_the_last_one():
+    tech = technician(r1=Lease(NOW + timedelta(seconds=10), 1), r2=Lease(NOW - timedelta(seconds=5), 0))
+    assert tech.connected(NOW) and tech.sockets(NOW) == 1
+    later = NOW + timedelta(seconds=11)  # r1 died without a word: its lease ran out
+    assert not tech.connected(later) and tech.live(later, GRACE)
+    assert not tech.live(NOW + timedelta(seconds=40), GRACE)
+    assert tech.stale_leases(NOW + timedelta(seconds=26), GRACE) == {"r2": NOW - timedelta(seconds=5)}
 
 
-def test_a_grace_period_is_not_restarted_by_a_second_start():
-    connections, clock = registry()
-    connections.start_grace("tec_a")  # after a restart, nobody is connected yet
-    clock.now += 20
-    connections.start_grace("tec_a")
-    clock.now += 11
-    assert connections.expired() == ["tec_a"]
+def test_a_clean_disconnect_ends_the_lease_at_once_and_reconnecting_elsewhere_keeps_them_live():
+    gone = technician(r1=Lease(NOW, 0))
+    assert not gone.connected(NOW) and gone.live(NOW + timedelta(seconds=29), GRACE)
+    moved = technician(r1=Lease(NOW, 0), r2=Lease(NOW + timedelta(seconds=45), 1))
+    assert moved.live(NOW + timedelta(seconds=40), GRACE) and moved.connected(NOW + timedelta(seconds=40))

@@ -7,13 +7,12 @@ import aiosmtplib
 import pytest
 import trustme
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from presence_support.smtp_sink import SmtpSink
 from pydantic import SecretStr, ValidationError
 
 from presence_svc.adapters.mailer import Mailer, SmtpTransport
 from presence_svc.config import Settings
 from testkit.backends import free_port
-
-from ..smtp_sink import SmtpSink
 
 USER, PASSWORD = "alerts", "s3cret"
 

@@ -1,10 +1,19 @@
-"""Live chat sockets, fanned out in memory: the in-process implementation of
+"""Live chat sockets on any number of replicas: the implementation of
 `chat_svc.handlers.ports.LiveSockets`.
 
-chat-svc runs as ONE instance: the hub knows every open socket of every session because
-they all live in this process. Two instances would need a RabbitMQ fan-out exchange
-between them (and a shared socket count per token) behind the same interface; nothing else
-in the design assumes a single instance — messages, numbering and sessions are all in MongoDB.
+Each replica holds its own sockets. What a session's sockets must see — messages, typing,
+system messages, the end — is published once as a live frame (topic `session.<id>`)
+through `servicekit.live.LiveFanout`, and EVERY replica (the publisher included) hands it
+to the sockets it holds. Access changes travel the same way (topic `technician.<id>`).
+Without a fan-out (unit tests) frames are delivered in process.
+
+Order: message frames carry their `seq`, and each socket remembers the last `seq` it was
+sent. A frame at or below it is a duplicate (history already sent on joining, a resume) and
+is skipped; a frame beyond the next number means frames from two replicas crossed on the
+way, and the missing messages are read from the store first — numbering and storing are
+one step (see `adapters.messages`), so the store never has a hole below a published number.
+
+Socket limits per token hold across replicas through a shared counter (`SocketCounter`).
 
 Each socket has its own send queue drained by one writer task, so frames reach a client in
 the order they were queued and a slow client never blocks the others.
@@ -12,20 +21,30 @@ the order they were queued and a slow client never blocks the others.
 
 import asyncio
 import hashlib
+import secrets
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from chat_svc.adapters.replicas import SocketCounter
 from chat_svc.domain.closing import CLOSE_TRY_AGAIN
 from chat_svc.domain.errors import TooManySockets
 from chat_svc.domain.model import Author
+from servicekit.live import LiveFanout, LiveFrame
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
+
+SESSION_TOPIC = "session."
+TECHNICIAN_TOPIC = "technician."
+
+CatchUp = Callable[[str, int], Awaitable[Sequence[dict[str, Any]]]]
+"""Message frames of a session numbered above a `seq`, read from the store."""
+AccessChanged = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(eq=False)
@@ -39,6 +58,9 @@ class Connection:
     """The technician's id (or the customer's request id) behind the socket."""
     account_id: str = ""
     company_id: str = ""
+    id: str = field(default_factory=lambda: secrets.token_hex(8))
+    last_seq: int = 0
+    """The highest message number sent on this socket."""
     queue: asyncio.Queue[tuple[str, Any]] = field(init=False)
     _writer: asyncio.Task[None] | None = field(default=None, init=False)
     _closing: asyncio.Task[None] | None = field(default=None, init=False)
@@ -57,6 +79,12 @@ class Connection:
             if self._writer:
                 self._writer.cancel()
             self._closing = asyncio.create_task(self._close_now(CLOSE_TRY_AGAIN, "too slow to receive messages"))
+
+    def send_message(self, frame: dict[str, Any]) -> None:
+        """Send a message frame unless this socket has had it (or a later one) already."""
+        if frame["seq"] > self.last_seq:
+            self.send(frame)
+            self.last_seq = frame["seq"]
 
     def close(self, code: int, reason: str) -> None:
         """Close after the frames already queued have been sent."""
@@ -89,33 +117,62 @@ class Connection:
 
 
 def token_key(token: str) -> str:
-    # Only a digest is kept in memory: the hub never holds usable credentials.
+    # Only a digest is kept: neither memory nor the store ever holds usable credentials.
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Hub:
-    def __init__(self, *, max_sockets_per_token: int) -> None:
+    def __init__(
+        self,
+        *,
+        max_sockets_per_token: int,
+        fanout: LiveFanout | None = None,
+        counter: SocketCounter | None = None,
+    ) -> None:
         self._max_sockets = max_sockets_per_token
+        self._fanout = fanout
+        self._counter = counter
         self._sessions: dict[str, set[Connection]] = defaultdict(set)
         self._per_token: dict[str, int] = defaultdict(int)
         self._locks: dict[str, asyncio.Lock] = {}
+        self._catch_up: CatchUp | None = None
+        self._access_changed: AccessChanged | None = None
 
-    def reserve_socket(self, key: str) -> None:
-        if self._per_token[key] >= self._max_sockets:
+    def on_catch_up(self, catch_up: CatchUp) -> None:
+        self._catch_up = catch_up
+
+    def on_access_changed(self, callback: AccessChanged) -> None:
+        self._access_changed = callback
+
+    # Socket limits --------------------------------------------------------------------
+
+    async def reserve_socket(self, key: str) -> None:
+        if self._counter is None:
+            total = self._per_token[key] + 1
+            self._per_token[key] = total
+        else:
+            total = await self._counter.open(key)
+        if total > self._max_sockets:
+            await self.release_socket(key)
             raise TooManySockets(
                 f"at most {self._max_sockets} chat sockets may be open with one token; "
                 "close another tab or window first"
             )
-        self._per_token[key] += 1
 
-    def release_socket(self, key: str) -> None:
+    async def release_socket(self, key: str) -> None:
+        if self._counter is not None:
+            await self._counter.close(key)
+            return
         self._per_token[key] -= 1
         if self._per_token[key] <= 0:
             del self._per_token[key]
 
+    # This replica's sockets -----------------------------------------------------------
+
     @asynccontextmanager
     async def ordered(self, session_id: str) -> AsyncIterator[None]:
-        """Serialises numbering, storing and fan-out of one session's frames."""
+        """Serialises joining (history, then live frames) and delivery of one session's
+        frames to this replica's sockets."""
         lock = self._locks.setdefault(session_id, asyncio.Lock())
         async with lock:
             yield
@@ -143,19 +200,68 @@ class Hub:
     def count(self, session_id: str, author: Author) -> int:
         return sum(1 for c in self._sessions.get(session_id, ()) if c.author is author)
 
-    def broadcast(self, session_id: str, frame: dict[str, Any], *, skip: Connection | None = None) -> None:
-        for connection in self.connections(session_id):
-            if connection is not skip:
-                connection.send(frame)
+    # Every replica's sockets ----------------------------------------------------------
 
-    def close_all(self, session_id: str, code: int, reason: str, *, author: Author | None = None) -> None:
-        for connection in self.connections(session_id):
-            if author is None or connection.author is author:
-                connection.close(code, reason)
+    async def publish(
+        self,
+        session_id: str,
+        frames: Sequence[dict[str, Any]] = (),
+        *,
+        skip: Connection | None = None,
+        close: tuple[int, str] | None = None,
+        close_author: Author | None = None,
+    ) -> None:
+        """Hand `frames` (then a close, to every socket or those of `close_author`) to
+        every socket of the session, on every replica."""
+        body: dict[str, Any] = {"frames": list(frames), "skip": skip.id if skip else None}
+        if close is not None:
+            body["close"] = {"code": close[0], "reason": close[1], "author": close_author}
+        await self._send(SESSION_TOPIC + session_id, body)
+
+    async def announce_access(self, record: dict[str, Any]) -> None:
+        """Tell every replica a technician's access changed (their sockets are re-checked)."""
+        await self._send(TECHNICIAN_TOPIC + record["technician_id"], {"access": record})
+
+    async def _send(self, topic: str, body: dict[str, Any]) -> None:
+        if self._fanout is None:
+            await self.deliver(LiveFrame(topic=topic, frame=body, origin="local"))
+        else:
+            await self._fanout.publish(topic, body)
+
+    async def deliver(self, live: LiveFrame) -> None:
+        """A live frame from any replica (this one included), for the sockets held here."""
+        if live.topic.startswith(TECHNICIAN_TOPIC):
+            if self._access_changed is not None:
+                await self._access_changed(live.frame["access"])
+            return
+        session_id = live.topic.removeprefix(SESSION_TOPIC)
+        if session_id not in self._sessions:
+            return
+        body = live.frame
+        async with self.ordered(session_id):
+            for connection in self.connections(session_id):
+                if connection.id == body.get("skip"):
+                    continue
+                for frame in body.get("frames", ()):
+                    if frame.get("type") == "message":
+                        await self._send_in_order(connection, frame)
+                    else:
+                        connection.send(frame)
+                close = body.get("close")
+                if close and (close["author"] is None or connection.author == close["author"]):
+                    connection.close(close["code"], close["reason"])
+        self.forget(session_id)
+
+    async def _send_in_order(self, connection: Connection, frame: dict[str, Any]) -> None:
+        if frame["seq"] > connection.last_seq + 1 and self._catch_up is not None:
+            # Frames crossed between replicas: what comes before is in the store already.
+            for missed in await self._catch_up(connection.session_id, connection.last_seq):
+                connection.send_message(missed)
+        connection.send_message(frame)
 
     def close_technician(self, technician_id: str, keep: Callable[[str, str], bool], code: int, reason: str) -> int:
-        """Close the technician's sockets on every session for which `keep(account_id,
-        company_id)` is false; returns how many were closed."""
+        """Close this replica's sockets of the technician on every session for which
+        `keep(account_id, company_id)` is false; returns how many were closed."""
         closed = 0
         for connections in tuple(self._sessions.values()):
             for connection in tuple(connections):

@@ -1,11 +1,14 @@
-"""The `sessions` collection: one document per request that reached a technician.
+"""The `sessions` collection: the LIVE sessions — active ones, ended ones until they are
+archived to `history` (see `adapters.history`), and markers of requests cancelled before
+any assignment (deleted after a retention period).
 
 Every change is one conditional single-document write on the expected current state,
 carrying the events it causes (the outbox), so redeliveries and races resolve in the
-database and never need a transaction.
+database and never need a transaction. Hot paths address documents by `_id` only; the
+scans (abandonment, archiving) are periodic and over a collection that stays small.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from chat_svc.domain.model import ChatSession, SessionState
 from contracts import Envelope
 from contracts.vocabulary import EndedBy, SessionOutcome
-from servicekit.outbox import OutboxCollection
+from servicekit.outbox import OUTBOX, OutboxCollection
 
 
 def to_session(document: dict[str, Any]) -> ChatSession:
@@ -37,11 +40,18 @@ def to_session(document: dict[str, Any]) -> ChatSession:
         outcome=SessionOutcome(document["outcome"]) if document.get("outcome") else None,
         notes=document.get("notes", ""),
         correlation_id=document.get("correlation_id", ""),
+        bucket=document.get("bucket", 0),
+        technician_joined=bool(document.get("technician_joined")),
     )
 
 
-# Outbox bookkeeping stays out of what the handlers read.
-HIDDEN = {"_outbox": 0, "_outbox_lease": 0}
+# Outbox bookkeeping and per-replica socket counts stay out of what the handlers read.
+HIDDEN = {"_outbox": 0, "_outbox_lease": 0, "customers": 0}
+
+
+def replica_field(replica: str) -> str:
+    # A replica id is a host name and more: dots would read as a path in an update.
+    return "customers." + replica.replace(".", "_").replace("$", "_")
 
 
 class SessionRepository:
@@ -52,7 +62,7 @@ class SessionRepository:
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("company_id", ASCENDING), ("opened_at", DESCENDING)])
         await self.collection.create_index([("account_id", ASCENDING), ("opened_at", DESCENDING)])
-        await self.collection.create_index([("state", ASCENDING), ("customer_away_since", ASCENDING)])
+        await self.collection.create_index([("state", ASCENDING), ("ended_at", ASCENDING)])
 
     async def get(self, session_id: str) -> ChatSession | None:
         document = await self.collection.find_one({"_id": session_id}, HIDDEN)
@@ -94,15 +104,9 @@ class SessionRepository:
         assert document is not None
         return dict(document)
 
-    async def next_seq(self, session_id: str) -> int | None:
-        """Reserve the next message number of an active session (None once it ended)."""
-        document = await self.collection.find_one_and_update(
-            {"_id": session_id, "state": SessionState.ACTIVE},
-            {"$inc": {"last_seq": 1}},
-            projection={"last_seq": 1},
-            return_document=ReturnDocument.AFTER,
-        )
-        return document["last_seq"] if document else None
+    async def note_bucket(self, session_id: str, bucket: int) -> None:
+        """Move the newest-bucket hint forward (once per full bucket)."""
+        await self.collection.update_one({"_id": session_id}, {"$max": {"bucket": bucket}})
 
     async def claim_technician_join(self, session_id: str, technician_id: str) -> bool:
         """True for the first join of the current technician (worth a system message)."""
@@ -119,31 +123,20 @@ class SessionRepository:
 
     async def end(
         self,
-        session_id: str,
+        session: ChatSession,
         *,
         ended_by: EndedBy,
         outcome: SessionOutcome,
         notes: str,
         at: datetime,
-        events_for: Callable[[ChatSession], Sequence[Envelope[Any]]],
+        events: Sequence[Envelope[Any]],
         extra_filter: dict[str, Any] | None = None,
     ) -> ChatSession | None:
-        """Close an active session, reserving the number of its closing notice.
-
-        `events_for(session)` builds the events from the session as it is when it ends
-        (its current technician); they are stored by the same write and published right after.
-        """
-        current = await self.collection.find_one(
-            {"_id": session_id, "state": SessionState.ACTIVE, **(extra_filter or {})}, HIDDEN
-        )
-        if current is None:
-            return None
-        session = to_session(current)
-        events = events_for(session)
+        """Close `session` if it is still active with the same technician (a transfer in
+        between makes this lose); its events are stored by the same write and published."""
         document = await self.writer.update(
-            # The technician is part of the filter: a transfer in between makes this lose.
             {
-                "_id": session_id,
+                "_id": session.session_id,
                 "state": SessionState.ACTIVE,
                 "technician_id": session.technician_id,
                 **(extra_filter or {}),
@@ -156,35 +149,55 @@ class SessionRepository:
                     "outcome": outcome,
                     "notes": notes,
                     "customer_away_since": None,
-                },
-                "$inc": {"last_seq": 1},
+                }
             },
             events,
         )
         return to_session(document) if document else None
 
-    async def set_customer_away(self, session_id: str, since: datetime | None) -> None:
+    async def customer_joined(self, session_id: str, replica: str) -> None:
+        """One more customer socket on `replica`; the customer is present again."""
         await self.collection.update_one(
-            {"_id": session_id, "state": SessionState.ACTIVE}, {"$set": {"customer_away_since": since}}
+            {"_id": session_id, "state": SessionState.ACTIVE},
+            {"$inc": {replica_field(replica): 1}, "$set": {"customer_away_since": None}},
         )
 
-    async def active_of_technician(self, technician_id: str) -> list[str]:
-        """Ids of the active sessions assigned to a technician."""
-        cursor = self.collection.find({"state": SessionState.ACTIVE, "technician_id": technician_id}, {"_id": 1})
-        return [document["_id"] async for document in cursor]
-
-    async def abandoned(self, before: datetime) -> list[dict[str, Any]]:
-        return await self.collection.find(
-            {"state": SessionState.ACTIVE, "customer_away_since": {"$ne": None, "$lte": before}},
-            {"_id": 1, "customer_away_since": 1},
-        ).to_list()
-
-    async def reset_presence(self, now: datetime) -> None:
-        """After a restart no socket is open: every customer counts as away from now on."""
-        await self.collection.update_many(
-            {"state": SessionState.ACTIVE, "customer_away_since": None},
-            {"$set": {"customer_away_since": now}},
+    async def customer_left(self, session_id: str, replica: str) -> None:
+        await self.collection.update_one(
+            {"_id": session_id, "state": SessionState.ACTIVE}, {"$inc": {replica_field(replica): -1}}
         )
+
+    async def set_customer_away(self, session_id: str, since: datetime | None, *, was: datetime | None) -> None:
+        await self.collection.update_one(
+            {"_id": session_id, "state": SessionState.ACTIVE, "customer_away_since": was},
+            {"$set": {"customer_away_since": since}},
+        )
+
+    async def active(self) -> list[dict[str, Any]]:
+        """Every active session (a periodic scan over the small live collection)."""
+        return await self.collection.find({"state": SessionState.ACTIVE}, {OUTBOX: 0, "_outbox_lease": 0}).to_list()
+
+    async def finished(self, before: datetime, limit: int) -> list[dict[str, Any]]:
+        """Ended sessions ready to leave the live collection: ended before `before`, and
+        with no event still waiting in their outbox."""
+        return (
+            await self.collection.find(
+                {"state": SessionState.COMPLETED, "ended_at": {"$lte": before}, OUTBOX: {"$exists": False}},
+                HIDDEN,
+            )
+            .limit(limit)
+            .to_list()
+        )
+
+    async def delete_finished(self, ids: Sequence[str]) -> None:
+        if ids:
+            await self.collection.delete_many(
+                {"_id": {"$in": list(ids)}, "state": SessionState.COMPLETED, OUTBOX: {"$exists": False}}
+            )
+
+    async def forget_cancelled(self, before: datetime) -> int:
+        result = await self.collection.delete_many({"state": SessionState.CANCELLED, "cancelled_at": {"$lt": before}})
+        return result.deleted_count
 
     async def search(self, query: dict[str, Any], *, state: SessionState | None, limit: int) -> Sequence[ChatSession]:
         states = [state] if state else [SessionState.ACTIVE, SessionState.COMPLETED]

@@ -28,8 +28,21 @@ def session_id_for(request_id: str) -> str:
 
 
 def message_id(session_id: str, seq: int) -> str:
-    # Derived from the sequence number: resuming from an id needs no extra lookup index.
+    # Derived from the sequence number: resuming from an id needs no lookup at all.
     return f"{session_id}:{seq}"
+
+
+def seq_in(session_id: str, message_id_: str) -> int | None:
+    """The sequence number a message id of `session_id` names (None: not one of its ids)."""
+    prefix, _, seq = message_id_.rpartition(":")
+    if prefix != session_id or not seq.isdigit():
+        return None
+    return int(seq)
+
+
+def bucket_of(seq: int, size: int) -> int:
+    """The bucket holding message `seq` (from 1): bucket b holds seqs b*size+1 .. (b+1)*size."""
+    return (seq - 1) // size if seq > 0 else 0
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,9 @@ class ChatSession:
     outcome: SessionOutcome | None = None
     notes: str = ""
     correlation_id: str = ""
+    bucket: int = 0
+    """The newest message bucket known when the session was read (a hint: it may be behind)."""
+    technician_joined: bool = False
 
     @property
     def is_active(self) -> bool:

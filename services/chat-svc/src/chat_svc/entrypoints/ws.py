@@ -53,7 +53,7 @@ def ws_router(auth: Authenticator, handlers: Handlers, settings: Settings) -> AP
             principal = auth.principal(websocket)
             session, author = await live.authorize(principal, session_id)
             key = token_key(bearer_token(websocket) or "")
-            hub.reserve_socket(key)
+            await hub.reserve_socket(key)
         except DomainError as error:
             await refuse(websocket, error)
             return
@@ -67,7 +67,7 @@ def ws_router(auth: Authenticator, handlers: Handlers, settings: Settings) -> AP
             account_id=session.account_id,
             company_id=session.company_id,
         )
-        participant = live.participant(connection, principal)
+        participant = live.participant(connection, principal, session)
         connection.start()
         try:
             try:
@@ -77,7 +77,7 @@ def ws_router(auth: Authenticator, handlers: Handlers, settings: Settings) -> AP
                 connection.close(CLOSE_POLICY, f"{error.code}: {error.message}"[:120])
             await _read(websocket, live, participant, settings)
         finally:
-            hub.release_socket(key)
+            await hub.release_socket(key)
             await live.detach(participant)
             await connection.stop()
             hub.forget(session.session_id)
@@ -116,7 +116,7 @@ async def _dispatch(live: LiveChat, participant: Participant, frame: Any) -> Non
         case MessageFrame(text=text, client_id=client_id):
             await live.send_message(participant, text, client_id)
         case TypingFrame():
-            live.typing(participant)
+            await live.typing(participant)
         case ResumeFrame(after=after):
             await live.resume(participant, after)
         case EndFrame(outcome=outcome, notes=notes):

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from chat_svc.adapters.replicas import Replicas, SocketCounter
 from chat_svc.handlers.lifecycle import Lifecycle
 from chat_svc.handlers.live import LiveChat
 from chat_svc.handlers.ports import LiveSockets
@@ -13,7 +14,7 @@ from chat_svc.handlers.timeline import Timeline
 @dataclass(frozen=True)
 class Handlers:
     lifecycle: Lifecycle
-    """Sessions opened, transferred, ended, abandoned, cancelled."""
+    """Sessions opened, transferred, ended, abandoned, cancelled, archived."""
     live: LiveChat
     """Who joins a socket, what they send and receive."""
     reading: Reading
@@ -22,4 +23,8 @@ class Handlers:
     """chat-svc's record of each technician's access (fed by TechnicianUpdated)."""
     timeline: Timeline
     sockets: LiveSockets
-    """The live fan-out (in process today)."""
+    """This replica's sockets, and the fan-out to every replica's."""
+    replicas: Replicas
+    """This replica's lease, and which replicas are alive."""
+    counter: SocketCounter
+    """Open sockets per token, across replicas."""

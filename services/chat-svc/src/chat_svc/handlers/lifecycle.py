@@ -1,11 +1,15 @@
-"""A session's life: opened by an assignment, transferred, ended, abandoned, cancelled."""
+"""A session's life: opened by an assignment, transferred, ended, abandoned, cancelled —
+and, once ended, moved out of the live collections to the history."""
 
-from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chat_svc.adapters.history import HistoryRepository
+from chat_svc.adapters.replicas import Replicas
+from chat_svc.adapters.sessions import to_session
 from chat_svc.domain.closing import CLOSE_NORMAL, CLOSE_POLICY
-from chat_svc.domain.frames import session_frame
+from chat_svc.domain.frames import message_frame, session_frame
 from chat_svc.domain.model import Author, ChatSession, SessionState, session_id_for
 from chat_svc.domain.rules import end_notice
 from chat_svc.handlers.ports import LiveSockets
@@ -17,19 +21,45 @@ from servicekit.runtime import Runtime
 
 log = get_logger(__name__)
 
+ARCHIVE_BATCH = 200
+
 
 class Lifecycle:
-    def __init__(self, runtime: Runtime, timeline: Timeline, *, abandon_after: float) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        timeline: Timeline,
+        history: HistoryRepository,
+        replicas: Replicas,
+        *,
+        abandon_after: float,
+        archive_after: float = 60.0,
+        history_retention: float = 365 * 86400.0,
+        cancelled_retention: float = 7 * 86400.0,
+    ) -> None:
         self.runtime = runtime
         self.timeline = timeline
         self.sessions = timeline.sessions
+        self.messages = timeline.messages
+        self.history = history
+        self.replicas = replicas
         self.hub: LiveSockets = timeline.hub
         self.abandon_after = timedelta(seconds=abandon_after)
+        self.archive_after = timedelta(seconds=archive_after)
+        self.history_retention = timedelta(seconds=history_retention)
+        self.cancelled_retention = timedelta(seconds=cancelled_retention)
 
     async def on_assigned(self, event: Envelope[RequestAssigned]) -> None:
         data = event.data
         session_id = session_id_for(data.request_id)
         now = datetime.now(UTC)
+        # A session leaves the live collection `archive_after` after it ended, so only an
+        # assignment at least about that old can find its session archived: only then is the
+        # history read (a fresh assignment, the usual case, costs no extra command).
+        assigned_at = data.assigned_at if data.assigned_at.tzinfo else data.assigned_at.replace(tzinfo=UTC)
+        if now - assigned_at > self.archive_after / 2 and await self.history.exists(session_id):
+            log.info("assignment of an archived session ignored", session_id=session_id)
+            return
         started = self.runtime.event(
             ChatSessionStarted(
                 session_id=session_id,
@@ -53,7 +83,7 @@ class Lifecycle:
             "correlation_id": event.correlation_id,
             "state": SessionState.ACTIVE,
             "opened_at": now,
-            "last_seq": 0,
+            "bucket": 0,
             "technician_joined": False,
             # The customer has not connected yet: the abandonment clock starts now.
             "customer_away_since": now,
@@ -68,26 +98,23 @@ class Lifecycle:
         await self._transfer(session_id, data)
 
     async def _transfer(self, session_id: str, data: RequestAssigned) -> None:
-        async with self.hub.ordered(session_id):
-            before = await self.sessions.get(session_id)
-            session = await self.sessions.transfer(
-                session_id, technician_id=data.technician_id, assignment=data.assignment
-            )
-            if session is None or before is None:
-                log.info("stale or repeated assignment ignored", session_id=session_id)
-                return
-            if before.technician_id == session.technician_id:
-                return
-            self.hub.close_all(
-                session_id, CLOSE_POLICY, "session transferred to another technician", author=Author.TECHNICIAN
-            )
-            seq = await self.sessions.next_seq(session_id)
-            if seq is not None:
-                await self.timeline.store(
-                    session_id, seq, Author.SYSTEM, "The chat was transferred to another technician."
-                )
-            session = await self.sessions.get(session_id) or session
-            self.hub.broadcast(session_id, session_frame(session))
+        before = await self.sessions.get(session_id)
+        session = await self.sessions.transfer(session_id, technician_id=data.technician_id, assignment=data.assignment)
+        if session is None or before is None:
+            log.info("stale or repeated assignment ignored", session_id=session_id)
+            return
+        if before.technician_id == session.technician_id:
+            return
+        await self.hub.publish(
+            session_id,
+            close=(CLOSE_POLICY, "session transferred to another technician"),
+            close_author=Author.TECHNICIAN,
+        )
+        notice = await self.timeline.store(
+            session_id, Author.SYSTEM, "The chat was transferred to another technician.", bucket=session.bucket
+        )
+        frames = [message_frame(notice.message)] if notice else []
+        await self.hub.publish(session_id, [*frames, session_frame(session)])
         log.info("chat session transferred", session_id=session_id, technician_id=data.technician_id)
 
     async def on_cancelled(self, event: Envelope[RequestCancelled]) -> None:
@@ -116,55 +143,86 @@ class Lifecycle:
         *,
         extra_filter: dict[str, Any] | None = None,
         technician_id: str | None = None,
+        known: ChatSession | None = None,
     ) -> ChatSession | None:
-        """End an active session; None when it was not active (already ended, or not ours)."""
-        filters = dict(extra_filter or {})
-        if technician_id is not None:
-            filters["technician_id"] = technician_id
-        async with self.hub.ordered(session_id):
+        """End an active session; None when it was not active (already ended, or not ours).
+
+        `known` is the session as the caller just read it (saves a read); when it turns out
+        stale (a transfer meanwhile) the session is read again once."""
+        ended: ChatSession | None = None
+        for attempt in range(2):
+            session = known if known is not None and attempt == 0 else await self.sessions.get(session_id)
+            if session is None or not session.is_active:
+                return None
+            if technician_id is not None and session.technician_id != technician_id:
+                return None
             # The write stores ChatSessionEnded with the state change and publishes it.
-            session = await self.sessions.end(
-                session_id,
+            ended = await self.sessions.end(
+                session,
                 ended_by=ended_by,
                 outcome=outcome,
                 notes=notes,
                 at=datetime.now(UTC),
-                events_for=self._ended_events(ended_by, outcome),
-                extra_filter=filters,
+                events=[self._ended_event(session, ended_by, outcome)],
+                extra_filter=extra_filter,
             )
-            if session is None:
-                return None
-            await self.timeline.store(session_id, session.last_seq, Author.SYSTEM, end_notice(ended_by))
-            self.hub.broadcast(session_id, session_frame(session))
-            self.hub.close_all(session_id, CLOSE_NORMAL, "session ended")
+            if ended is not None or known is None:
+                break
+        if ended is None:
+            return None
+        # The closing notice seals the timeline: no message can follow it.
+        notice = await self.timeline.store(
+            session_id, Author.SYSTEM, end_notice(ended_by), bucket=ended.bucket, close=True
+        )
+        frames = []
+        if notice is not None:
+            ended = replace(ended, last_seq=notice.message.seq)
+            frames.append(message_frame(notice.message))
+        frames.append(session_frame(ended))
+        await self.hub.publish(session_id, frames, close=(CLOSE_NORMAL, "session ended"))
         log.info("chat session ended", session_id=session_id, ended_by=ended_by, outcome=outcome)
-        return session
+        return ended
 
-    def _ended_events(
-        self, ended_by: EndedBy, outcome: SessionOutcome
-    ) -> Callable[[ChatSession], Sequence[Envelope[Any]]]:
-        def build(session: ChatSession) -> list[Envelope[Any]]:
-            ended = ChatSessionEnded(
-                session_id=session.session_id,
-                request_id=session.request_id,
-                account_id=session.account_id,
-                company_id=session.company_id,
-                technician_id=session.technician_id,
-                ended_by=ended_by,
-                outcome=outcome,
-            )
-            return [self.runtime.event(ended, correlation_id=session.correlation_id or session.request_id)]
+    def _ended_event(self, session: ChatSession, ended_by: EndedBy, outcome: SessionOutcome) -> Envelope[Any]:
+        ended = ChatSessionEnded(
+            session_id=session.session_id,
+            request_id=session.request_id,
+            account_id=session.account_id,
+            company_id=session.company_id,
+            technician_id=session.technician_id,
+            ended_by=ended_by,
+            outcome=outcome,
+        )
+        return self.runtime.event(ended, correlation_id=session.correlation_id or session.request_id)
 
-        return build
+    # Abandonment ----------------------------------------------------------------------
 
     async def abandon_due(self) -> int:
-        """End every session whose customer has been away longer than allowed."""
-        cutoff = datetime.now(UTC) - self.abandon_after
+        """Track which customers are away (no socket on any live replica) and end every
+        session whose customer has been away longer than allowed."""
+        now = datetime.now(UTC)
+        cutoff = now - self.abandon_after
         count = 0
-        for candidate in await self.sessions.abandoned(cutoff):
+        for document in await self.sessions.active():
+            away = document.get("customer_away_since")
+            present = self.replicas.total(document.get("customers")) > 0
+            if present:
+                if away is not None:
+                    await self.sessions.set_customer_away(document["_id"], None, was=away)
+                continue
+            if away is None:
+                await self.sessions.set_customer_away(document["_id"], now, was=None)
+                continue
+            if away.tzinfo is None:
+                away = away.replace(tzinfo=UTC)
+            if away > cutoff:
+                continue
             # Same absence as observed: a customer who came back in between keeps the chat.
-            away = {"customer_away_since": candidate["customer_away_since"]}
-            if await self.end(candidate["_id"], EndedBy.ABANDONED, SessionOutcome.UNKNOWN, extra_filter=away):
+            session = to_session(document)
+            observed = {"customer_away_since": document["customer_away_since"]}
+            if await self.end(
+                session.session_id, EndedBy.ABANDONED, SessionOutcome.UNKNOWN, extra_filter=observed, known=session
+            ):
                 count += 1
         return count
 
@@ -172,3 +230,33 @@ class Lifecycle:
         """One periodic abandonment check (run by `runtime.every`, see bootstrap)."""
         if count := await self.abandon_due():
             log.info("abandoned chat sessions ended", count=count)
+
+    # Archiving ------------------------------------------------------------------------
+
+    async def archive_due(self) -> int:
+        """Move sessions ended more than `archive_after` ago, with their messages, to the
+        history; delete history past retention and old cancellation markers."""
+        now = datetime.now(UTC)
+        finished = await self.sessions.finished(now - self.archive_after, ARCHIVE_BATCH)
+        bucket_ids: list[str] = []
+        archived: list[dict[str, Any]] = []
+        for document in finished:
+            buckets = await self.messages.documents(document["_id"])
+            if not buckets or not buckets[-1].get("closed"):
+                # Ended by a process that died before its closing notice: seal it now.
+                await self.messages.seal(document["_id"], document.get("bucket", 0))
+                buckets = await self.messages.documents(document["_id"])
+            ended_at = document["ended_at"]
+            archived.extend([document, *({**bucket, "ended_at": ended_at} for bucket in buckets)])
+            bucket_ids.extend(bucket["_id"] for bucket in buckets)
+        # Copied first, deleted after: a crash in between leaves copies the next run skips.
+        await self.history.store(archived)
+        await self.messages.delete(bucket_ids)
+        await self.sessions.delete_finished([document["_id"] for document in finished])
+        await self.history.forget(now - self.history_retention)
+        await self.sessions.forget_cancelled(now - self.cancelled_retention)
+        return len(finished)
+
+    async def archive_tick(self) -> None:
+        if count := await self.archive_due():
+            log.info("ended chat sessions archived", count=count)

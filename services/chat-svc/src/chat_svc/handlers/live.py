@@ -1,16 +1,17 @@
 """Live chat over sockets: who may join, what they may send, what they receive."""
 
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
 
+from chat_svc.adapters.history import HistoryRepository
 from chat_svc.adapters.hub import Connection
+from chat_svc.adapters.messages import MessageRepository
 from chat_svc.config import Settings
 from chat_svc.domain.access import customer_owns, join_as, still_allowed
 from chat_svc.domain.closing import ACCESS_REVOKED, CLOSE_ACCESS_REVOKED, CLOSE_NORMAL
 from chat_svc.domain.errors import NotYourSession, RateLimited, SessionEnded, SessionNotFound, UnknownMessage
 from chat_svc.domain.frames import error_frame, message_frame, session_frame, typing_frame
-from chat_svc.domain.model import Author, ChatSession
+from chat_svc.domain.model import Author, ChatSession, seq_in
 from chat_svc.domain.ratelimit import TokenBucket
 from chat_svc.domain.rules import clean_text, ending
 from chat_svc.handlers.lifecycle import Lifecycle
@@ -32,7 +33,11 @@ class Participant:
     connection: Connection
     principal: Principal
     bucket: TokenBucket
+    session: ChatSession
+    """The session as it was when the socket joined."""
     last_typing: float = field(default=0.0)
+    counted: bool = field(default=False)
+    """This customer socket is in the session's count of customer sockets."""
 
     @property
     def author(self) -> Author:
@@ -45,31 +50,46 @@ class Participant:
 
 class LiveChat:
     def __init__(
-        self, timeline: Timeline, lifecycle: Lifecycle, technicians: TechnicianRecords, settings: Settings
+        self,
+        timeline: Timeline,
+        lifecycle: Lifecycle,
+        technicians: TechnicianRecords,
+        history: HistoryRepository,
+        archived: MessageRepository,
+        settings: Settings,
+        *,
+        replica: str,
     ) -> None:
         self.timeline = timeline
         self.lifecycle = lifecycle
         self.technicians = technicians
+        self.history = history
+        self.archived = archived
         self.sessions = timeline.sessions
         self.messages = timeline.messages
         self.hub: LiveSockets = timeline.hub
         self.settings = settings
+        self.replica = replica
+
+    async def _session(self, session_id: str) -> ChatSession | None:
+        """The live session, or the archived one."""
+        return await self.sessions.get(session_id) or await self.history.get(session_id)
 
     async def authorize(self, principal: Principal, session_id: str) -> tuple[ChatSession, Author]:
         # A customer token names its request: refuse other sessions without a lookup.
         if principal.request_id is not None and not customer_owns(principal, session_id):
             raise NotYourSession("this token is for another request")
-        session = await self.sessions.get(session_id)
+        session = await self._session(session_id)
         if session is None:
             raise SessionNotFound(f"no chat session {session_id}")
         return session, join_as(principal, session, await self.technicians.of(principal))
 
     async def _still_allowed(self, participant: Participant) -> bool:
-        """A technician's access, re-read from chat-svc's record (the admin may have changed it)."""
+        """A technician's access, from chat-svc's record (the admin may have changed it)."""
         if participant.author is not Author.TECHNICIAN:
             return True
         connection = participant.connection
-        record = await self.technicians.record(participant.principal.subject)
+        record = await self.technicians.current(participant.principal.subject)
         return still_allowed(record, connection.account_id, connection.company_id)
 
     def _revoke(self, participant: Participant) -> None:
@@ -78,51 +98,75 @@ class LiveChat:
         )
         participant.connection.close(CLOSE_ACCESS_REVOKED, ACCESS_REVOKED)
 
-    def participant(self, connection: Connection, principal: Principal) -> Participant:
+    def participant(self, connection: Connection, principal: Principal, session: ChatSession) -> Participant:
         bucket = TokenBucket(rate=self.settings.message_rate_per_second, burst=self.settings.message_burst)
-        return Participant(connection=connection, principal=principal, bucket=bucket)
+        return Participant(connection=connection, principal=principal, bucket=bucket, session=session)
 
     async def attach(self, participant: Participant, after: str | None) -> None:
         """Register a socket: its history (or what it missed) first, then live frames."""
         connection = participant.connection
         session_id = participant.session_id
-        after_seq = await self._seq_of(session_id, after)
+        session = participant.session
+        after_seq = self._seq_of(session_id, after)
+        if not session.is_active:
+            await self._replay_ended(participant, session, after_seq)
+            return
         async with self.hub.ordered(session_id):
-            session = await self.sessions.get(session_id)
-            if session is None:
-                raise SessionNotFound(f"no chat session {session_id}")
-            connection.send(session_frame(session, participant.author))
-            for message in await self.messages.after(session_id, after_seq):
-                connection.send(message_frame(message))
-            if not session.is_active:
-                connection.close(CLOSE_NORMAL, "session ended")
-                return
+            # Joined first, history second, both under the lock live frames are delivered
+            # under: a frame stored after the read reaches the socket, and one stored before
+            # it is skipped as already sent.
             self.hub.add(connection)
-            if participant.author is Author.CUSTOMER:
-                await self.sessions.set_customer_away(session_id, None)
-        # Re-read after joining the hub: an access change stored before this read is seen
-        # here, and one stored after it finds the socket in the hub and closes it.
+            timeline = await self.messages.read(session_id, after_seq)
+            self.timeline.saw_bucket(session_id, timeline.bucket)
+            if timeline.closed:
+                self.hub.remove(connection)
+        if timeline.closed:  # it ended between the two reads
+            ended = await self._session(session_id)
+            await self._replay_ended(participant, ended or session, after_seq)
+            return
+        last = timeline.messages[-1].seq if timeline.messages else after_seq
+        connection.send(session_frame(replace(session, last_seq=last), participant.author))
+        for message in timeline.messages:
+            connection.send_message(message_frame(message))
+        connection.last_seq = max(connection.last_seq, after_seq)
+        if participant.author is Author.CUSTOMER:
+            await self.sessions.customer_joined(session_id, self.replica)
+            participant.counted = True
+        # Checked after joining the hub: an access change announced before this check is
+        # seen here, and one announced after it finds the socket in the hub and closes it.
         if not await self._still_allowed(participant):
             self._revoke(participant)
             return
-        if participant.author is Author.TECHNICIAN and await self.sessions.claim_technician_join(
-            session_id, participant.principal.subject
+        if (
+            participant.author is Author.TECHNICIAN
+            and not session.technician_joined
+            and await self.sessions.claim_technician_join(session_id, participant.principal.subject)
         ):
             name = participant.principal.name
             await self.timeline.append(
                 session_id,
                 Author.SYSTEM,
                 f"{name} (technician) has joined the chat." if name else "The technician has joined the chat.",
+                bucket=timeline.bucket,
             )
 
+    async def _replay_ended(self, participant: Participant, session: ChatSession, after_seq: int) -> None:
+        """An ended session: its frame and history, then the socket closes."""
+        live = await self.messages.read(session.session_id, after_seq)
+        timeline = live if live.bucket_ids else await self.archived.read(session.session_id, after_seq)
+        connection = participant.connection
+        last = timeline.messages[-1].seq if timeline.messages else after_seq
+        connection.send(session_frame(replace(session, last_seq=last), participant.author))
+        for message in timeline.messages:
+            connection.send_message(message_frame(message))
+        connection.close(CLOSE_NORMAL, "session ended")
+
     async def detach(self, participant: Participant) -> None:
-        session_id = participant.session_id
-        # Under the session's lock, like `attach`: a quick reconnect in between must not
-        # leave a connected customer marked as away.
-        async with self.hub.ordered(session_id):
-            self.hub.remove(participant.connection)
-            if participant.author is Author.CUSTOMER and self.hub.count(session_id, Author.CUSTOMER) == 0:
-                await self.sessions.set_customer_away(session_id, datetime.now(UTC))
+        self.hub.remove(participant.connection)
+        if participant.counted:
+            # Whether the customer is away is decided from every replica's count (see
+            # `Lifecycle.abandon_due`), so a socket left open elsewhere keeps the chat.
+            await self.sessions.customer_left(participant.session_id, self.replica)
 
     async def send_message(self, participant: Participant, text: str, client_id: str | None) -> None:
         if not await self._still_allowed(participant):
@@ -144,17 +188,22 @@ class LiveChat:
         if not created:
             participant.connection.send(message_frame(message))
 
-    def typing(self, participant: Participant) -> None:
+    async def typing(self, participant: Participant) -> None:
         now = time.monotonic()
         if now - participant.last_typing < TYPING_INTERVAL:
             return
         participant.last_typing = now
-        self.hub.broadcast(participant.session_id, typing_frame(participant.author), skip=participant.connection)
+        await self.hub.publish(participant.session_id, [typing_frame(participant.author)], skip=participant.connection)
 
     async def resume(self, participant: Participant, after: str | None) -> None:
-        after_seq = await self._seq_of(participant.session_id, after)
-        for message in await self.messages.after(participant.session_id, after_seq):
-            participant.connection.send(message_frame(message))
+        after_seq = self._seq_of(participant.session_id, after)
+        connection = participant.connection
+        timeline = await self.messages.read(participant.session_id, after_seq)
+        async with self.hub.ordered(participant.session_id):
+            for message in timeline.messages:
+                connection.send(message_frame(message))
+            if timeline.messages:
+                connection.last_seq = max(connection.last_seq, timeline.messages[-1].seq)
 
     async def end(self, participant: Participant, outcome: SessionOutcome | None, notes: str) -> None:
         if not await self._still_allowed(participant):
@@ -162,7 +211,9 @@ class LiveChat:
             return
         ended_by, outcome = ending(participant.author, outcome)
         technician = participant.principal.subject if participant.author is Author.TECHNICIAN else None
-        session = await self.lifecycle.end(participant.session_id, ended_by, outcome, notes, technician_id=technician)
+        session = await self.lifecycle.end(
+            participant.session_id, ended_by, outcome, notes, technician_id=technician, known=participant.session
+        )
         if session is None:
             raise SessionEnded("this chat session has already ended")
 
@@ -170,20 +221,23 @@ class LiveChat:
         self, principal: Principal, session_id: str, outcome: SessionOutcome, notes: str
     ) -> ChatSession:
         """The assigned technician ends the session over HTTP."""
-        session = await self.sessions.get(session_id)
+        session = await self._session(session_id)
         if session is None:
             raise SessionNotFound(f"no chat session {session_id}")
         join_as(principal, session, await self.technicians.of(principal))
         ended_by, outcome = ending(Author.TECHNICIAN, outcome)
-        ended = await self.lifecycle.end(session_id, ended_by, outcome, notes, technician_id=principal.subject)
+        ended = await self.lifecycle.end(
+            session_id, ended_by, outcome, notes, technician_id=principal.subject, known=session
+        )
         if ended is None:
             raise SessionEnded("this chat session has already ended")
         return ended
 
-    async def _seq_of(self, session_id: str, after: str | None) -> int:
+    @staticmethod
+    def _seq_of(session_id: str, after: str | None) -> int:
         if not after:
             return 0
-        message = await self.messages.get(after)
-        if message is None or message.session_id != session_id:
+        seq = seq_in(session_id, after)
+        if seq is None:
             raise UnknownMessage(f"no message {after} in this session to resume after")
-        return message.seq
+        return seq

@@ -1,7 +1,7 @@
-"""What the use cases need of the live-socket fan-out (implemented in process by
-`adapters.hub.Hub`; a multi-replica implementation would fan out through RabbitMQ)."""
+"""What the use cases need of the live-socket fan-out (implemented by `adapters.hub.Hub`:
+sockets held by each replica, frames fanned out to every replica through RabbitMQ)."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -10,12 +10,14 @@ from chat_svc.domain.model import Author
 
 
 class LiveSockets(Protocol):
-    def reserve_socket(self, key: str) -> None: ...
+    async def reserve_socket(self, key: str) -> None:
+        """Count a socket of a token across replicas, or refuse it (`TooManySockets`)."""
+        ...
 
-    def release_socket(self, key: str) -> None: ...
+    async def release_socket(self, key: str) -> None: ...
 
     def ordered(self, session_id: str) -> AbstractAsyncContextManager[None]:
-        """Serialises numbering, storing and fan-out of one session's frames."""
+        """Serialises joining and delivery of one session's frames on this replica."""
         ...
 
     def add(self, connection: Connection) -> None: ...
@@ -28,8 +30,20 @@ class LiveSockets(Protocol):
 
     def count(self, session_id: str, author: Author) -> int: ...
 
-    def broadcast(self, session_id: str, frame: dict[str, Any], *, skip: Connection | None = None) -> None: ...
+    async def publish(
+        self,
+        session_id: str,
+        frames: Sequence[dict[str, Any]] = (),
+        *,
+        skip: Connection | None = None,
+        close: tuple[int, str] | None = None,
+        close_author: Author | None = None,
+    ) -> None:
+        """Frames (then a close) for every socket of the session, whichever replica holds it."""
+        ...
 
-    def close_all(self, session_id: str, code: int, reason: str, *, author: Author | None = None) -> None: ...
+    async def announce_access(self, record: dict[str, Any]) -> None:
+        """A technician's access changed: every replica re-checks their sockets."""
+        ...
 
     def close_technician(self, technician_id: str, keep: Callable[[str, str], bool], code: int, reason: str) -> int: ...

@@ -1,13 +1,18 @@
-"""Appending to a session's timeline: number, store, then deliver — in that order."""
+"""Appending to a session's timeline: number and store in one write, then deliver to every
+replica's sockets."""
 
+from collections import OrderedDict
 from datetime import UTC, datetime
 
-from chat_svc.adapters.messages import MessageRepository
+from chat_svc.adapters.messages import Appended, MessageRepository
 from chat_svc.adapters.sessions import SessionRepository
 from chat_svc.domain.errors import SessionEnded
 from chat_svc.domain.frames import message_frame
-from chat_svc.domain.model import Author, Message, message_id
+from chat_svc.domain.model import Author, Message
 from chat_svc.handlers.ports import LiveSockets
+
+KNOWN_BUCKETS = 10_000
+"""Sessions whose newest bucket this replica remembers (oldest forgotten first)."""
 
 
 class Timeline:
@@ -15,31 +20,51 @@ class Timeline:
         self.sessions = sessions
         self.messages = messages
         self.hub = hub
+        self._buckets: OrderedDict[str, int] = OrderedDict()
+
+    def bucket_hint(self, session_id: str, known: int = 0) -> int:
+        return max(known, self._buckets.get(session_id, 0))
+
+    def saw_bucket(self, session_id: str, bucket: int) -> None:
+        self._buckets[session_id] = max(bucket, self._buckets.get(session_id, 0))
+        self._buckets.move_to_end(session_id)
+        while len(self._buckets) > KNOWN_BUCKETS:
+            self._buckets.popitem(last=False)
 
     async def store(
         self,
         session_id: str,
-        seq: int,
         author: Author,
         text: str,
         *,
+        bucket: int = 0,
         author_name: str = "",
         client_id: str | None = None,
-    ) -> Message:
-        """Store a message under a reserved number and deliver it; call inside `hub.ordered`."""
-        message = Message(
-            id=message_id(session_id, seq),
-            session_id=session_id,
-            seq=seq,
+        close: bool = False,
+    ) -> Appended | None:
+        """Number and store a message (one command); None when the session has ended."""
+        hint = self.bucket_hint(session_id, bucket)
+        appended = await self.messages.append(
+            session_id,
+            hint,
             author=author,
             text=text,
             sent_at=datetime.now(UTC),
-            client_id=client_id,
             author_name=author_name,
+            client_id=client_id,
+            close=close,
         )
-        await self.messages.add(message)
-        self.hub.broadcast(session_id, message_frame(message))
-        return message
+        if appended is None:
+            self._buckets.pop(session_id, None)
+            return None
+        if appended.bucket > hint:
+            # Once per full bucket: readers elsewhere start from the newer one.
+            await self.sessions.note_bucket(session_id, appended.bucket)
+        if close:
+            self._buckets.pop(session_id, None)
+        else:
+            self.saw_bucket(session_id, appended.bucket)
+        return appended
 
     async def append(
         self,
@@ -47,18 +72,17 @@ class Timeline:
         author: Author,
         text: str,
         *,
+        bucket: int = 0,
         author_name: str = "",
         client_id: str | None = None,
     ) -> tuple[Message, bool]:
-        """The stored message, and False when `client_id` shows it was stored before."""
-        async with self.hub.ordered(session_id):
-            if client_id is not None:
-                # A client retrying after a lost connection must not post twice.
-                earlier = await self.messages.by_client_id(session_id, author, client_id)
-                if earlier is not None:
-                    return earlier, False
-            seq = await self.sessions.next_seq(session_id)
-            if seq is None:
-                raise SessionEnded("this chat session has ended")
-            stored = await self.store(session_id, seq, author, text, author_name=author_name, client_id=client_id)
-            return stored, True
+        """The stored message, and False when `client_id` shows it was stored before; a new
+        message is delivered to every socket of the session."""
+        appended = await self.store(
+            session_id, author, text, bucket=bucket, author_name=author_name, client_id=client_id
+        )
+        if appended is None:
+            raise SessionEnded("this chat session has ended")
+        if appended.created:
+            await self.hub.publish(session_id, [message_frame(appended.message)])
+        return appended.message, appended.created

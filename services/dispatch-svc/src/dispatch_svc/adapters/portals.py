@@ -7,6 +7,7 @@ than the race between the two events' queues, and portal-svc refuses such submis
 """
 
 import time
+from contextlib import suppress
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -27,14 +28,13 @@ class PortalRepository:
         """Looked up by `_id` only."""
 
     async def record(self, portal_id: str, revision: int, fields: Doc) -> None:
-        try:
+        # DuplicateKeyError: a newer revision is already stored.
+        with suppress(DuplicateKeyError):
             await self.collection.update_one(
                 {"_id": portal_id, **newer("revision", revision)},
                 {"$set": {**fields, "revision": revision}},
                 upsert=True,
             )
-        except DuplicateKeyError:
-            pass  # a newer revision is already stored
         self._copies.pop(portal_id, None)
 
     async def get(self, portal_id: str) -> Doc | None:

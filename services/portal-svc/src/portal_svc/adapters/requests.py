@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne
+from pymongo.asynchronous.collection import AsyncCollection
 
 from contracts import Envelope
 from portal_svc.adapters.mongo import HIDDEN, Doc
-from pymongo.asynchronous.collection import AsyncCollection
 from servicekit.outbox import OUTBOX, OutboxCollection, consume_once, merge_updates
 
 ARCHIVE_BATCH = 500
@@ -104,7 +104,10 @@ class RequestRepository:
         batch = await self._requests.find(done, HIDDEN).limit(ARCHIVE_BATCH).to_list()
         if not batch:
             return 0
-        copies = [ReplaceOne({"_id": doc["_id"]}, {**doc, "expires_at": doc["status_at"] + retention}, upsert=True) for doc in batch]
+        copies = [
+            ReplaceOne({"_id": doc["_id"]}, {**doc, "expires_at": doc["status_at"] + retention}, upsert=True)
+            for doc in batch
+        ]
         await self._history.bulk_write(copies, ordered=False)
         result = await self._requests.delete_many({"_id": {"$in": [doc["_id"] for doc in batch]}, **done})
         return result.deleted_count

@@ -21,12 +21,16 @@ class Housekeeping:
         forget_expired_limits: Callable[[], Awaitable[int]],
         *,
         history_retention: timedelta,
+        deployment_version: str,
     ) -> None:
         self._requests = requests
         self._markers = markers
         self._technicians = technicians
         self._forget_expired_limits = forget_expired_limits
         self._retention = history_retention
+        self._version = deployment_version
+        self.reannounced = False
+        """Whether this deployment version's re-announcement is done (by us or a predecessor)."""
 
     async def archive_finished(self) -> int:
         """Move finished requests out of the live collection, batch after batch."""
@@ -45,6 +49,13 @@ class Housekeeping:
 
     async def forget_expired_limits(self) -> int:
         return await self._forget_expired_limits()
+
+    async def reannounce_tick(self) -> None:
+        """Periodic until it succeeds once, then nothing: start-up never waits for it, and a
+        failure (store or broker down) is retried on the next tick."""
+        if not self.reannounced:
+            await self.reannounce_once(self._version)
+            self.reannounced = True
 
     async def reannounce_once(self, version: str) -> bool:
         """Re-publish every technician once per deployment `version` (True when it ran now).

@@ -5,13 +5,15 @@ Every change is one conditional single-document write; availability events ride 
 same write through the outbox.
 """
 
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from contracts import Envelope, TechnicianUpdated
-from presence_svc.domain.availability import ChosenStatus, Routing, Technician
+from presence_svc.domain.availability import ChosenStatus, Lease, Routing, Technician
 from presence_svc.domain.preferences import Preferences
 from servicekit.outbox import OutboxCollection
 
@@ -20,6 +22,19 @@ def _routing(raw: dict[str, Any] | None) -> Routing | None:
     if raw is None:
         return None
     return Routing(tuple(raw["company_ids"]), raw["capacity"], raw["display_name"])
+
+
+def _aware(moment: datetime) -> datetime:
+    # The driver hands back naive UTC datetimes unless the client is tz-aware.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _leases(raw: dict[str, Any] | None) -> dict[str, Lease]:
+    return {
+        replica: Lease(_aware(lease["until"]), int(lease.get("sockets", 0)))
+        for replica, lease in (raw or {}).items()
+        if isinstance(lease, dict) and "until" in lease
+    }
 
 
 def _technician(doc: dict[str, Any]) -> Technician:
@@ -33,7 +48,12 @@ def _technician(doc: dict[str, Any]) -> Technician:
         chosen=ChosenStatus(doc["chosen"]),
         sequence=doc["sequence"],
         published=_routing(doc.get("published")),
+        leases=_leases(doc.get("leases")),
     )
+
+
+def technician_with_preferences(doc: dict[str, Any]) -> tuple[Technician, Preferences]:
+    return _technician(doc), Preferences.model_validate(doc.get("preferences") or {})
 
 
 class TechnicianRepository:
@@ -48,6 +68,58 @@ class TechnicianRepository:
     async def get(self, technician_id: str) -> Technician | None:
         doc = await self.collection.find_one({"_id": technician_id}, {"preferences": 0})
         return _technician(doc) if doc else None
+
+    async def get_many(self, technician_ids: Iterable[str]) -> dict[str, tuple[Technician, Preferences]]:
+        """Several technicians with their preferences, in one read by `_id`."""
+        ids = list(dict.fromkeys(technician_ids))
+        if len(ids) == 1:
+            doc = await self.collection.find_one({"_id": ids[0]})
+            docs = [doc] if doc else []
+        else:
+            docs = [doc async for doc in self.collection.find({"_id": {"$in": ids}})]
+        return {doc["_id"]: technician_with_preferences(doc) for doc in docs}
+
+    # -- leases (one document write per socket event, one write per replica to renew) ----
+
+    async def attach(self, technician_id: str, replica: str, until: datetime) -> tuple[Technician, Preferences] | None:
+        """A socket of the technician opened on `replica`, which vouches for them until `until`."""
+        doc = await self.collection.find_one_and_update(
+            {"_id": technician_id},
+            {"$set": {f"leases.{replica}.until": until}, "$inc": {f"leases.{replica}.sockets": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return technician_with_preferences(doc) if doc else None
+
+    async def detach(self, technician_id: str, replica: str, *, now: datetime, last: bool) -> Technician | None:
+        """A socket closed on `replica`; on its last one there the lease ends now (the grace
+        period starts)."""
+        update: dict[str, Any] = {"$inc": {f"leases.{replica}.sockets": -1}}
+        if last:
+            update["$set"] = {f"leases.{replica}.until": now, f"leases.{replica}.sockets": 0}
+            del update["$inc"]
+        doc = await self.collection.find_one_and_update(
+            {"_id": technician_id}, update, projection={"preferences": 0}, return_document=ReturnDocument.AFTER
+        )
+        return _technician(doc) if doc else None
+
+    async def renew(self, technician_ids: list[str], replica: str, until: datetime) -> None:
+        """One write for every technician this replica holds sockets of."""
+        await self.collection.update_many(
+            {"_id": {"$in": technician_ids}}, {"$set": {f"leases.{replica}.until": until}}
+        )
+
+    async def forget_leases(self, technician_id: str, stale: dict[str, datetime]) -> None:
+        """Drop leases that ended long ago, unless renewed since they were read (a replica
+        the technician just reconnected to)."""
+        await self.collection.update_one(
+            {"_id": technician_id, **{f"leases.{replica}.until": until for replica, until in stale.items()}},
+            {"$unset": {f"leases.{replica}": "" for replica in stale}},
+        )
+
+    async def published_available(self) -> list[Technician]:
+        """Everyone routing currently counts as available (a bounded set: technicians)."""
+        cursor = self.collection.find({"published": {"$ne": None}}, {"preferences": 0})
+        return [_technician(doc) async for doc in cursor]
 
     async def preferences(self, technician_id: str) -> tuple[Preferences, int] | None:
         doc = await self.collection.find_one({"_id": technician_id}, {"preferences": 1, "preferences_version": 1})
@@ -76,6 +148,7 @@ class TechnicianRepository:
                         "available_payload": None,
                         "preferences": Preferences().model_dump(),
                         "preferences_version": 0,
+                        "leases": {},
                     },
                 },
                 upsert=True,
@@ -95,8 +168,9 @@ class TechnicianRepository:
         available_payload: dict[str, Any] | None,
         sequence: int,
         events: list[Envelope[Any]],
-    ) -> bool:
-        """Store what routing is now told, if nobody changed it meanwhile (same sequence)."""
+    ) -> Technician | None:
+        """Store what routing is now told, if nobody changed it meanwhile (same sequence);
+        the technician as stored after, or None when the sequence moved on."""
         published_doc = (
             None
             if published is None
@@ -110,9 +184,8 @@ class TechnicianRepository:
             {"_id": technician.technician_id, "sequence": technician.sequence},
             {"$set": {"sequence": sequence, "published": published_doc, "available_payload": available_payload}},
             events,
-            projection={"_id": 1},
         )
-        return after is not None
+        return _technician(after) if after is not None else None
 
     async def save_preferences(self, technician_id: str, preferences: Preferences, *, expected_version: int) -> bool:
         result = await self.collection.update_one(
@@ -126,9 +199,6 @@ class TechnicianRepository:
 
     async def ids_with_company(self, company_id: str) -> list[str]:
         return [doc["_id"] async for doc in self.collection.find({"company_ids": company_id}, {"_id": 1})]
-
-    async def ids_published_available(self) -> list[str]:
-        return [doc["_id"] async for doc in self.collection.find({"published": {"$ne": None}}, {"_id": 1})]
 
     async def available_payloads(self, account_id: str | None) -> list[dict[str, Any]]:
         query: dict[str, Any] = {"available_payload": {"$ne": None}}

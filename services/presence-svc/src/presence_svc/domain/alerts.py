@@ -40,10 +40,13 @@ class Alert:
         issued = int(self.issued_at.timestamp() * 1000)
         return f"<alert.{self.request_id}.{self.technician_id}.{issued}@assistline.alerts>"
 
+    @property
+    def shown_until(self) -> datetime:
+        """After this the alert is no longer shown (nor opened, if its event comes late)."""
+        return self.expires_at if self.expires_at is not None else self.issued_at + ASSIGNED_ALERT_REPLAY
+
     def replayable(self, now: datetime) -> bool:
-        if self.expires_at is not None:
-            return self.expires_at > now
-        return now - self.issued_at < ASSIGNED_ALERT_REPLAY
+        return self.shown_until > now
 
 
 def may_alert(technician: Technician | None, alert: Alert, *, connected: bool) -> bool:

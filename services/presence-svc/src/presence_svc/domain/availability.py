@@ -6,8 +6,9 @@ the last connection dropped. Routing (dispatch-svc, portal-svc) only ever hears 
 changes of that, each exactly once, numbered by a per-technician `sequence`.
 """
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from contracts.vocabulary import UnavailableReason
@@ -28,6 +29,17 @@ class Routing:
 
 
 @dataclass(frozen=True)
+class Lease:
+    """One replica's hold on a technician: their sockets there, and until when it vouches for
+    them. The replica renews `until` while it holds sockets; when its last socket closes it
+    sets `until` to that moment, so the grace period runs from then. A replica that dies
+    stops renewing, and its lease simply runs out."""
+
+    until: datetime
+    sockets: int
+
+
+@dataclass(frozen=True)
 class Technician:
     technician_id: str
     account_id: str
@@ -38,10 +50,29 @@ class Technician:
     chosen: ChosenStatus
     sequence: int
     published: Routing | None
+    leases: Mapping[str, Lease] = field(default_factory=dict)
+    """Per replica (any number of presence-svc processes share the technicians)."""
 
     @property
     def effective(self) -> bool:
         return self.published is not None
+
+    def connected(self, now: datetime) -> bool:
+        """Some replica holds a socket of theirs and its lease has not run out."""
+        return any(lease.until > now and lease.sockets > 0 for lease in self.leases.values())
+
+    def live(self, now: datetime, grace: timedelta) -> bool:
+        """Connected, or the last lease ended less than the grace period ago (a clean
+        disconnect ends it at once, a dead replica's when it runs out)."""
+        return any(lease.until + grace > now for lease in self.leases.values())
+
+    def sockets(self, now: datetime) -> int:
+        return sum(lease.sockets for lease in self.leases.values() if lease.until > now)
+
+    def stale_leases(self, now: datetime, grace: timedelta) -> dict[str, datetime]:
+        """Replicas whose lease no longer counts for anything (to be forgotten), with the
+        end of that lease as read."""
+        return {replica: lease.until for replica, lease in self.leases.items() if lease.until + grace <= now}
 
     def has_status_menu(self, portal_companies: Collection[str]) -> bool:
         """The menu exists once a company the technician can access has a portal."""

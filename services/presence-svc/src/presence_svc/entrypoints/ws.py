@@ -35,7 +35,7 @@ MAX_FRAME_BYTES = 4096
 
 def ws_router(handlers: Handlers, auth: Authenticator, *, heartbeat_timeout: float) -> APIRouter:
     router = APIRouter()
-    presence, alerts, preferences = handlers.presence, handlers.alerts, handlers.preferences
+    presence, alerts = handlers.presence, handlers.alerts
 
     @router.websocket("/ws")
     async def help_center(websocket: WebSocket) -> None:
@@ -58,11 +58,10 @@ def ws_router(handlers: Handlers, auth: Authenticator, *, heartbeat_timeout: flo
 
         technician_id = principal.subject
         connection = Connection(websocket)
+        # Held here before the lease is taken, so frames published from now on reach it.
         presence.connections.add(technician_id, connection)
         try:
-            await presence.connected(technician_id, new_id("corr"))
-            view = await presence.view(await presence.known(principal.subject, principal.account_id))
-            prefs = await preferences.get(technician_id)
+            view, prefs = await presence.attach(technician_id, new_id("corr"))
             await connection.send(hello_frame(view, prefs.model_dump()), before_ready=True)
             connection.ready = True
             for frame in await alerts.replay(technician_id):
@@ -78,7 +77,8 @@ def ws_router(handlers: Handlers, auth: Authenticator, *, heartbeat_timeout: flo
             with contextlib.suppress(RuntimeError):
                 await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=error.message[:120])
         finally:
-            presence.connections.remove(technician_id, connection)
+            # Also after a refused attach: its lease must not outlive the socket.
+            await presence.detach(technician_id, last=presence.connections.remove(technician_id, connection))
 
     return router
 

@@ -17,8 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from contracts import Envelope, RequestAssigned, RequestCancelled, RequestOffered, RequestOfferWithdrawn
 from contracts.vocabulary import WithdrawalReason
-from presence_svc.adapters.alerts import AlertRepository
-from presence_svc.adapters.connections import ConnectionRegistry
+from presence_svc.adapters.alerts import AlertRepository, Opening
 from presence_svc.adapters.mailer import Mailer
 from presence_svc.adapters.technicians import TechnicianRepository
 from presence_svc.domain.alerts import (
@@ -33,6 +32,8 @@ from presence_svc.domain.alerts import (
     still_visible,
     withdrawn_frame,
 )
+from presence_svc.domain.preferences import Preferences
+from presence_svc.handlers.presence import Channel
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
@@ -44,14 +45,15 @@ RESEND_BATCH = 50
 class AlertHandlers:
     def __init__(
         self,
-        connections: ConnectionRegistry,
+        channel: Channel,
         technicians: TechnicianRepository,
         alerts: AlertRepository,
         mailer: Mailer,
         *,
         resend_after: timedelta,
     ) -> None:
-        self.connections = connections
+        self.channel = channel
+        """The technician's help centers, on whichever replica holds them."""
         self.technicians = technicians
         self.alerts = alerts
         self.mailer = mailer
@@ -61,66 +63,77 @@ class AlertHandlers:
 
     async def offered(self, event: Envelope[RequestOffered]) -> None:
         offer = event.data
-        for technician_id in dict.fromkeys(offer.technician_ids):
-            await self._alert(
-                Alert(
-                    request_id=offer.request_id,
-                    technician_id=technician_id,
-                    account_id=offer.account_id,
-                    company_id=offer.company_id,
-                    customer_name=offer.customer_name,
-                    description=offer.description,
-                    portal_type=offer.portal_type.value,
-                    expires_at=offer.expires_at,
-                    kind=AlertKind.OFFER,
-                    issued_at=event.occurred_at,
-                )
+        alerts = [
+            Alert(
+                request_id=offer.request_id,
+                technician_id=technician_id,
+                account_id=offer.account_id,
+                company_id=offer.company_id,
+                customer_name=offer.customer_name,
+                description=offer.description,
+                portal_type=offer.portal_type.value,
+                expires_at=offer.expires_at,
+                kind=AlertKind.OFFER,
+                issued_at=event.occurred_at,
             )
+            for technician_id in dict.fromkeys(offer.technician_ids)
+        ]
+        openings, preferences = await self._openings(alerts)
+        opened = await self.alerts.open(openings, email_due=datetime.now(UTC) + self.resend_after)
+        await self._deliver(opened, openings, preferences)
 
     async def assigned(self, event: Envelope[RequestAssigned]) -> None:
         assignment = event.data
-        # Whoever still holds an alert for this request lost it: someone took it (for
-        # Queue mode, the previous assignee of a re-assigned request).
-        for technician_id in await self.alerts.open_for_request(assignment.request_id):
+        assignee: Opening | None = None
+        preferences: dict[str, Preferences] = {}
+        if assignment.alert:
+            alert = Alert(
+                request_id=assignment.request_id,
+                technician_id=assignment.technician_id,
+                account_id=assignment.account_id,
+                company_id=assignment.company_id,
+                customer_name=assignment.customer_name,
+                description=assignment.description,
+                portal_type=assignment.portal_type.value,
+                expires_at=None,
+                kind=AlertKind.ASSIGNED,
+                issued_at=event.occurred_at,
+            )
+            openings, preferences = await self._openings([alert])
+            assignee = openings[0] if openings else None
+        # Whoever held an alert for this request lost it: someone took it (for Queue mode,
+        # the previous assignee of a re-assigned request). One write closes them all and
+        # opens the assignee's.
+        holders = await self.alerts.assign(assignee, request_id=assignment.request_id, at=event.occurred_at)
+        if holders is None:
+            return  # an older or repeated assignment
+        for technician_id in holders:
             if assignment.alert and technician_id == assignment.technician_id:
                 continue
-            await self._withdraw(assignment.request_id, technician_id, WithdrawalReason.TAKEN, event.occurred_at)
-        if assignment.alert:
-            await self._alert(
-                Alert(
-                    request_id=assignment.request_id,
-                    technician_id=assignment.technician_id,
-                    account_id=assignment.account_id,
-                    company_id=assignment.company_id,
-                    customer_name=assignment.customer_name,
-                    description=assignment.description,
-                    portal_type=assignment.portal_type.value,
-                    expires_at=None,
-                    kind=AlertKind.ASSIGNED,
-                    issued_at=event.occurred_at,
-                )
-            )
+            await self.channel.send(technician_id, withdrawn_frame(assignment.request_id, WithdrawalReason.TAKEN.value))
+        if assignee is not None:
+            await self._deliver([assignee.alert], [assignee], preferences)
 
     async def offer_withdrawn(self, event: Envelope[RequestOfferWithdrawn]) -> None:
         withdrawal = event.data
-        for technician_id in dict.fromkeys(withdrawal.technician_ids):
-            await self._withdraw(withdrawal.request_id, technician_id, withdrawal.reason, event.occurred_at)
+        closed = await self.alerts.close(withdrawal.request_id, withdrawal.technician_ids, at=event.occurred_at)
+        for technician_id in closed:
+            await self.channel.send(technician_id, withdrawn_frame(withdrawal.request_id, withdrawal.reason.value))
 
     async def cancelled(self, event: Envelope[RequestCancelled]) -> None:
         request_id = event.data.request_id
-        await self.alerts.mark_cancelled(request_id, event.occurred_at)
-        for technician_id in await self.alerts.open_for_request(request_id):
-            await self._withdraw(request_id, technician_id, WithdrawalReason.CANCELLED, event.occurred_at)
+        for technician_id in await self.alerts.cancel(request_id, event.occurred_at):
+            await self.channel.send(technician_id, withdrawn_frame(request_id, WithdrawalReason.CANCELLED.value))
 
     async def replay(self, technician_id: str) -> list[dict[str, object]]:
         """Frames of the alerts still open for a technician (for a help center connecting)."""
-        preferences = await self.technicians.preferences(technician_id)
-        if preferences is None or not preferences[0].desktop_alerts:
+        found = (await self.technicians.get_many([technician_id])).get(technician_id)
+        if found is None or not found[1].desktop_alerts:
             return []
-        technician = await self.technicians.get(technician_id)
+        technician, preferences = found
         now = datetime.now(UTC)
         return [
-            alert_frame(alert, sound=preferences[0].sound)
+            alert_frame(alert, sound=preferences.sound)
             for alert in await self.alerts.open_for_technician(technician_id)
             if alert.replayable(now) and still_visible(technician, alert)
         ]
@@ -133,54 +146,66 @@ class AlertHandlers:
         for alert in await self.alerts.open_for_technician(technician_id):
             if still_visible(technician, alert):
                 continue
-            if await self.alerts.close(alert.request_id, technician_id, reason=ACCESS_REVOKED, at=now):
-                await self.connections.send(technician_id, withdrawn_frame(alert.request_id, ACCESS_REVOKED))
+            if await self.alerts.close(alert.request_id, [technician_id], at=now):
+                await self.channel.send(technician_id, withdrawn_frame(alert.request_id, ACCESS_REVOKED))
 
     async def resend_pending(self, now: datetime | None = None) -> None:
         """Periodic: send the e-mails of open alerts recorded more than `resend_after` ago and
         still not confirmed sent. `now` lets a test act as a later tick."""
         now = now or datetime.now(UTC)
-        for _ in range(RESEND_BATCH):
-            email = await self.alerts.claim_due_email(now, retry_at=now + self.resend_after)
-            if email is None:
-                return
-            if not still_visible(await self.technicians.get(email.alert.technician_id), email.alert):
+        emails = await self.alerts.claim_due_emails(now, retry_at=now + self.resend_after, limit=RESEND_BATCH)
+        if not emails:
+            return
+        technicians = await self.technicians.get_many(email.alert.technician_id for email in emails)
+        for email in emails:
+            found = technicians.get(email.alert.technician_id)
+            if not still_visible(found[0] if found else None, email.alert):
                 await self.alerts.drop_email(email)
                 log.info("alert e-mail dropped: access revoked", request_id=email.alert.request_id)
                 continue
             await self._send(email)
 
-    async def _alert(self, alert: Alert) -> None:
-        technician = await self.technicians.get(alert.technician_id)
-        if not may_alert(technician, alert, connected=self.connections.connected(alert.technician_id)):
-            log.info(
-                "technician not alerted: unavailable, disconnected or without access",
-                technician_id=alert.technician_id,
-                request_id=alert.request_id,
-            )
-            return
-        stored = await self.technicians.preferences(alert.technician_id)
-        if stored is None:
-            return
-        preferences, _ = stored
-        recipients = list(preferences.contacts) if preferences.wants_email else []
-        due = datetime.now(UTC) + self.resend_after
-        if not await self.alerts.open(alert, email_to=recipients, email_due=due):
-            return  # already alerted for this offer, or the offer is stale
-        if not still_visible(await self.technicians.get(alert.technician_id), alert):
-            # Access was revoked while we decided: whoever withdrew the open alerts may have
-            # missed this one.
-            await self.alerts.close(alert.request_id, alert.technician_id, reason=ACCESS_REVOKED, at=datetime.now(UTC))
-            return
-        if preferences.desktop_alerts:
-            await self.connections.send(alert.technician_id, alert_frame(alert, sound=preferences.sound))
-        if recipients:
-            self._mail_soon(PendingEmail(alert, tuple(recipients), alert.message_id))
-        log.info("technician alerted", technician_id=alert.technician_id, request_id=alert.request_id)
+    async def _openings(self, alerts: list[Alert]) -> tuple[list[Opening], dict[str, Preferences]]:
+        """Which of these alerts to open (one read of their technicians), with their e-mails."""
+        now = datetime.now(UTC)
+        live = [alert for alert in alerts if alert.replayable(now)]  # a late event of a past offer
+        found = await self.technicians.get_many(alert.technician_id for alert in live) if live else {}
+        openings, preferences = [], {}
+        for alert in live:
+            technician, prefs = found.get(alert.technician_id, (None, None))
+            if prefs is None or not may_alert(
+                technician, alert, connected=technician is not None and technician.connected(now)
+            ):
+                log.info(
+                    "technician not alerted: unavailable, disconnected or without access",
+                    technician_id=alert.technician_id,
+                    request_id=alert.request_id,
+                )
+                continue
+            preferences[alert.technician_id] = prefs
+            openings.append(Opening(alert, tuple(prefs.contacts) if prefs.wants_email else ()))
+        return openings, preferences
 
-    async def _withdraw(self, request_id: str, technician_id: str, reason: WithdrawalReason, at: datetime) -> None:
-        if await self.alerts.close(request_id, technician_id, reason=reason.value, at=at):
-            await self.connections.send(technician_id, withdrawn_frame(request_id, reason.value))
+    async def _deliver(self, opened: list[Alert], openings: list[Opening], preferences: dict[str, Preferences]) -> None:
+        if not opened:
+            return
+        # Access may have been revoked while we decided, after whoever withdraws the open
+        # alerts of a technician looked: one more read (of all the event's technicians at
+        # once) closes that window.
+        now = datetime.now(UTC)
+        current = await self.technicians.get_many(alert.technician_id for alert in opened)
+        recipients = {opening.alert.technician_id: opening.email_to for opening in openings}
+        for alert in opened:
+            found = current.get(alert.technician_id)
+            if not still_visible(found[0] if found else None, alert):
+                await self.alerts.close(alert.request_id, [alert.technician_id], at=now)
+                continue
+            prefs = preferences[alert.technician_id]
+            if prefs.desktop_alerts:
+                await self.channel.send(alert.technician_id, alert_frame(alert, sound=prefs.sound))
+            if recipients.get(alert.technician_id):
+                self._mail_soon(PendingEmail(alert, tuple(recipients[alert.technician_id]), alert.message_id))
+            log.info("technician alerted", technician_id=alert.technician_id, request_id=alert.request_id)
 
     def _mail_soon(self, email: PendingEmail) -> None:
         task = asyncio.create_task(self._send(email))
@@ -197,6 +222,11 @@ class AlertHandlers:
             log.warning("alert e-mail not sent; retried later", request_id=alert.request_id, error=str(error))
             return
         await self.alerts.email_sent(email)
+
+    async def settle(self) -> None:
+        """Periodic: settled requests leave the live alerts collection."""
+        if moved := await self.alerts.settle_due():
+            log.info("alerts settled into history", requests=moved)
 
     async def stop(self) -> None:
         """Let e-mails in flight finish (bounded by the SMTP timeout)."""

@@ -1,16 +1,25 @@
 """Availability use cases: chosen status, connections, grace, and the events they cause.
 
+presence-svc runs on any number of replicas. Whether a technician is connected is recorded
+on their document as one lease per replica (`leases.<replica>: {until, sockets}`): the
+replica holding their sockets renews it (one write per replica every lease/3 seconds) and
+ends it when their last socket there closes. A technician is live while some lease has
+not ended more than the grace period ago, so a replica that dies (nothing cleaned up)
+loses its technicians after lease + grace, and a technician who reconnects to another
+replica meanwhile never flaps.
+
 Every path ends in `reconcile`, which compares what routing was last told with what is
 true now and publishes at most one event for the difference. Per-technician locks keep
-this process's own calls in order; the conditional write on `sequence` keeps it exactly
-once even against a racing writer.
+this replica's own calls in order; the conditional write on `sequence` keeps it exactly
+once across replicas (the loser re-reads and finds nothing left to do).
 """
 
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from contracts import Envelope, EventPayload, PortalConfigured, TechnicianAvailable, TechnicianUnavailable
 from presence_svc.adapters.connections import ConnectionRegistry
@@ -23,6 +32,7 @@ from presence_svc.domain.availability import (
     next_change,
 )
 from presence_svc.domain.errors import NoPortal, TechnicianDisabled, UnknownTechnician
+from presence_svc.domain.preferences import Preferences
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
@@ -36,11 +46,36 @@ MakeEvent = Callable[..., Envelope[Any]]
 """`runtime.event`: wraps a payload in an envelope of this service (keyword `correlation_id`)."""
 
 
+class Channel(Protocol):
+    """Frames to a technician's help centers on every replica (`adapters.live`)."""
+
+    async def send(self, technician_id: str, frame: dict[str, Any]) -> None: ...
+
+    async def close(self, technician_id: str, *, code: int, reason: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Leases:
+    """This replica's part in the connection leases."""
+
+    replica: str
+    """Field-safe key of this replica (no dots)."""
+    lease: timedelta
+    grace: timedelta
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+def replica_key(replica: str) -> str:
+    """A replica id usable as a document field name (host names may carry dots)."""
+    return replica.replace(".", "_").replace("$", "_")
+
+
 @dataclass(frozen=True)
 class PresenceView:
     technician: Technician
     status_menu: bool
     connections: int
+    """Open help centers, on every replica."""
 
     def as_dict(self) -> dict[str, object]:
         published = self.technician.published
@@ -61,13 +96,19 @@ class PresenceHandlers:
         technicians: TechnicianRepository,
         portals: PortalRepository,
         connections: ConnectionRegistry,
+        channel: Channel,
         make_event: MakeEvent,
+        leases: Leases,
     ) -> None:
         self.technicians = technicians
         self.portals = portals
         self.connections = connections
+        """The sockets this replica holds."""
+        self.channel = channel
+        self.leases = leases
         self._event = make_event
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._renewal_failed = False
 
     # -- queries -------------------------------------------------------------------------
 
@@ -80,12 +121,13 @@ class PresenceHandlers:
             raise TechnicianDisabled()
         return technician
 
-    async def view(self, technician: Technician) -> PresenceView:
-        portals = await self.portals.companies_with_portal(technician.company_ids)
+    async def view(self, technician: Technician, portals: dict[str, bool] | None = None) -> PresenceView:
+        if portals is None:
+            portals = await self.portals.companies_with_portal(technician.company_ids)
         return PresenceView(
             technician,
             status_menu=technician.has_status_menu(portals),
-            connections=self.connections.count(technician.technician_id),
+            connections=technician.sockets(self.leases.clock()),
         )
 
     async def me(self, technician_id: str, account_id: str) -> PresenceView:
@@ -108,7 +150,7 @@ class PresenceHandlers:
                 await self.technicians.set_chosen(technician_id, status)
             await self._reconcile_locked(technician_id, correlation_id)
         view = await self.me(technician_id, account_id)
-        await self.connections.send(technician_id, status_frame(view))
+        await self.channel.send(technician_id, status_frame(view))
         return view
 
     async def portal_configured(self, event: PortalConfigured, correlation_id: str) -> None:
@@ -117,43 +159,90 @@ class PresenceHandlers:
                 await self.reconcile(technician_id, correlation_id)
                 await self.announce(technician_id)
 
-    async def connected(self, technician_id: str, correlation_id: str) -> None:
-        """A connection was just added to the registry."""
-        await self.reconcile(technician_id, correlation_id)
+    async def attach(self, technician_id: str, correlation_id: str) -> tuple[PresenceView, Preferences]:
+        """A socket of the technician opened here: take a lease, then reconcile (→ available
+        if they chose so). Returns the view and preferences for the hello frame."""
+        now = self.leases.clock()
+        found = await self.technicians.attach(technician_id, self.leases.replica, now + self.leases.lease)
+        if found is None:
+            raise UnknownTechnician()
+        if stale := found[0].stale_leases(now, self.leases.grace):
+            # Replicas gone long ago (restarts): forgotten, so the map stays small.
+            await self.technicians.forget_leases(technician_id, stale)
+        async with self._locks[technician_id]:
+            technician, portals = await self._reconcile_locked(technician_id, correlation_id, found[0])
+        if technician is None:
+            raise UnknownTechnician()
+        if not technician.enabled:
+            raise TechnicianDisabled()
+        return await self.view(technician, portals), found[1]
 
-    async def recover(self) -> None:
-        """After a restart nobody is connected yet: technicians routing still counts as
-        available get the grace period to reconnect, then become unavailable."""
-        for technician_id in await self.technicians.ids_published_available():
-            self.connections.start_grace(technician_id)
-            await self.reconcile(technician_id, f"recover-{technician_id}")
+    async def detach(self, technician_id: str, *, last: bool) -> None:
+        """A socket closed here; its last one starts the grace period (ended by the tick)."""
+        try:
+            await self.technicians.detach(technician_id, self.leases.replica, now=self.leases.clock(), last=last)
+        except Exception as error:  # the store is away: the lease runs out by itself
+            log.warning("lease not released", technician_id=technician_id, error=str(error))
+
+    async def renew_leases(self) -> None:
+        """Periodic (every lease/3): vouch again for every technician with a socket here."""
+        technician_ids = self.connections.technician_ids()
+        if not technician_ids:
+            return
+        try:
+            await self.technicians.renew(technician_ids, self.leases.replica, self.leases.clock() + self.leases.lease)
+        except Exception:
+            self._renewal_failed = True
+            raise
+        if self._renewal_failed:
+            # Our leases may have run out meanwhile and another replica made these
+            # technicians unavailable: bring routing up to date again.
+            self._renewal_failed = False
+            for technician_id in technician_ids:
+                await self.reconcile(technician_id, f"renewed-{technician_id}")
 
     async def expire_graces(self) -> None:
-        """Periodic: technicians whose grace period ran out are reconciled (→ unavailable)."""
-        for technician_id in self.connections.expired():
-            await self.reconcile(technician_id, f"disconnected-{technician_id}")
+        """Periodic, on every replica: technicians routing counts as available whose leases
+        all ended more than the grace period ago become unavailable (exactly once overall:
+        the write is conditional on the sequence)."""
+        now = self.leases.clock()
+        for technician in await self.technicians.published_available():
+            if technician.live(now, self.leases.grace):
+                continue
+            async with self._locks[technician.technician_id]:
+                await self._reconcile_locked(
+                    technician.technician_id, f"disconnected-{technician.technician_id}", technician
+                )
+            if stale := technician.stale_leases(now, self.leases.grace):
+                await self.technicians.forget_leases(technician.technician_id, stale)
 
     async def revoke(self, technician_id: str) -> None:
-        """Close the help centers of a technician who was removed or disabled."""
-        await self.connections.disconnect(technician_id, code=ACCESS_REVOKED_CLOSE, reason="access revoked")
+        """Close the help centers of a technician who was removed or disabled, on every replica."""
+        await self.channel.close(technician_id, code=ACCESS_REVOKED_CLOSE, reason="access revoked")
 
     async def reconcile(self, technician_id: str, correlation_id: str) -> None:
         async with self._locks[technician_id]:
             await self._reconcile_locked(technician_id, correlation_id)
 
-    async def _reconcile_locked(self, technician_id: str, correlation_id: str) -> None:
+    async def _reconcile_locked(
+        self, technician_id: str, correlation_id: str, known: Technician | None = None
+    ) -> tuple[Technician | None, dict[str, bool]]:
+        """Bring routing up to date; `known` is a fresh read of the technician, if the caller
+        has one. Returns the technician as stored afterwards, and their portals."""
+        technician, portals = known, {}
         for _ in range(MAX_ATTEMPTS):
-            technician = await self.technicians.get(technician_id)
             if technician is None:
-                return
+                technician = await self.technicians.get(technician_id)
+            if technician is None:
+                return None, {}
             portals = await self.portals.companies_with_portal(technician.company_ids)
             change = next_change(
                 technician,
-                live=self.connections.live(technician_id),
+                live=technician.live(self.leases.clock(), self.leases.grace),
                 active_portal_companies={c for c, active in portals.items() if active},
             )
             if change is None:
-                return
+                return technician, portals
             payload: EventPayload
             if isinstance(change, BecameAvailable):
                 payload = TechnicianAvailable(
@@ -174,29 +263,30 @@ class PresenceHandlers:
                     sequence=change.sequence,
                 )
                 published, snapshot = None, None
-            if await self.technicians.record_change(
+            after = await self.technicians.record_change(
                 technician,
                 published=published,
                 available_payload=snapshot,
                 sequence=change.sequence,
                 events=[self._event(payload, correlation_id=correlation_id)],
-            ):
+            )
+            if after is not None:
                 log.info(
                     "availability changed",
                     technician_id=technician_id,
                     event_type=payload.event_type,
                     sequence=change.sequence,
                 )
-                return
+                return after, portals
+            technician = None  # someone else changed it: read again
         log.warning("availability not reconciled: kept losing races", technician_id=technician_id)
+        return technician, portals
 
     async def announce(self, technician_id: str) -> None:
-        """Tell the technician's open help centers what changed for them."""
-        if not self.connections.connected(technician_id):
-            return
+        """Tell the technician's open help centers (on any replica) what changed for them."""
         technician = await self.technicians.get(technician_id)
-        if technician is not None:
-            await self.connections.send(technician_id, status_frame(await self.view(technician)))
+        if technician is not None and technician.connected(self.leases.clock()):
+            await self.channel.send(technician_id, status_frame(await self.view(technician)))
 
 
 def status_frame(view: PresenceView) -> dict[str, object]:

@@ -125,3 +125,31 @@ async def drained(tab: FrameCollector) -> None:
     marker = uid("barrier")
     await tab.send({"type": marker})
     await tab.wait_for(lambda f: f["type"] == "error" and marker in f["message"], timeout=10)
+
+
+async def staff(presence, client, company: str | list[str], *, available: bool = True, contact: str | None = None):
+    """A technician of `company` (or companies), known to presence, with the chosen status and e-mail."""
+    companies = [company] if isinstance(company, str) else company
+    tech = uid("tec")
+    token = tech_token(tech, companies)
+    await publish(presence.rabbitmq_url, technician(tech, companies))
+    await known(client, presence.base_url, token)
+    status = "available" if available else "unavailable"
+    response = await client.put(
+        presence.base_url + "/api/presence/me/status", json={"status": status}, headers=bearer(token)
+    )
+    assert response.status_code == 200
+    if contact:
+        response = await client.put(
+            presence.base_url + "/api/presence/me/preferences",
+            json={"email_alerts": True, "contacts": [contact], "sound": False},
+            headers=bearer(token),
+        )
+        assert response.status_code == 200, response.text
+    return tech, token
+
+
+async def company_with_portal(presence) -> str:
+    company = uid("cmp")
+    await publish(presence.rabbitmq_url, portal(company))
+    return company

@@ -1,0 +1,1 @@
+"""Helpers shared by presence-svc's tests (on pytest's pythonpath, see the root pyproject)."""
