@@ -11,6 +11,7 @@ import pytest
 from playwright.async_api import Page, WebSocket, expect
 
 from servicekit.auth import Principal, Role, issue_token
+from testkit import eventually
 from testkit.plugin import DEV_SECRET
 
 pytestmark = pytest.mark.e2e
@@ -76,8 +77,13 @@ async def test_an_expired_access_token_is_refreshed_silently(ui):
     page, sockets = await help_center_with(ui, stale)
     await expect(page.locator("#connection")).to_contain_text("Connected")
     await expect(page.locator("#who")).to_have_text("Sam")
-    kept = json.loads(await page.evaluate(f"sessionStorage.getItem({json.dumps(STORE)})"))
-    assert kept["token"] != stale["token"] and kept["refresh_token"] != stale["refresh_token"]
+
+    async def refreshed() -> dict[str, Any] | None:
+        kept = json.loads(await page.evaluate(f"sessionStorage.getItem({json.dumps(STORE)})"))
+        fresh = kept["token"] != stale["token"] and kept["refresh_token"] != stale["refresh_token"]
+        return kept if fresh else None
+
+    await eventually(refreshed, timeout=15, what="the tab holds a refreshed pair of tokens")
     assert sockets, "the help center opened no WebSocket"
     assert all("token" not in socket.url for socket in sockets), [s.url for s in sockets]
 
