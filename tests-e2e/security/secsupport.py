@@ -9,33 +9,25 @@ On Linux the whole 127.0.0.0/8 block is loopback, so binding the client socket t
 exercised where a test means to, and never eaten up by another test.
 """
 
-import itertools
-import re
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from testkit import http as testkit_http
+from testkit import tenants
+from testkit.http import bearer, fresh_address
+from testkit.tenants import Tenant, unique
 from testkit.waiting import eventually
 
 PASSWORD = "security-suite-pass"
-_addresses = itertools.count(1)
 
-
-def fresh_address() -> str:
-    """A loopback address no other client of this run uses."""
-    n = next(_addresses)
-    return f"127.1.{n // 250}.{n % 250 + 1}"
+__all__ = ["PASSWORD", "Tenant", "bearer", "eventually", "fresh_address", "unique"]
 
 
 def client(system, address: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
-    transport = httpx.AsyncHTTPTransport(local_address=address or fresh_address())
-    return httpx.AsyncClient(base_url=system.gateway_url, transport=transport, timeout=30, **kwargs)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+    """A client of the system's gateway from its own loopback address (or `address`)."""
+    return testkit_http.client(system.gateway_url, address=address, **kwargs)
 
 
 def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
@@ -46,21 +38,6 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     if code is not None:
         assert body["error"] == code, body
     return body
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-@dataclass
-class Tenant:
-    """An account made by the suite: its admin, companies, portals and technicians."""
-
-    account_id: str
-    admin_token: str
-    companies: dict[str, str] = field(default_factory=dict)  # label -> company id
-    portals: dict[str, dict[str, Any]] = field(default_factory=dict)  # label -> PortalOut
-    technicians: dict[str, dict[str, Any]] = field(default_factory=dict)  # label -> TechnicianOut + token
 
 
 async def login(http: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict[str, Any]:
@@ -76,40 +53,10 @@ async def create_tenant(
     companies: dict[str, dict[str, Any] | None],
     technicians: dict[str, list[str]],
 ) -> Tenant:
-    """`companies`: label -> portal settings (mode, portal_type[, status]) or None for no portal;
-    `technicians`: label -> labels of the companies they can access."""
-    async with client(system) as http:
-        email = f"{unique('admin')}@{name.lower()}.test"
-        signup = {"account_name": name, "admin_name": f"{name} Admin", "admin_email": email, "admin_password": PASSWORD}
-        created = await http.post("/api/portal/accounts", json=signup)
-        assert created.status_code == 201, created.text
-        admin = await login(http, email)
-        tenant = Tenant(account_id=created.json()["account_id"], admin_token=admin["token"])
-        headers = bearer(tenant.admin_token)
-        for label, portal in companies.items():
-            company = await http.post("/api/portal/companies", json={"name": f"{name} {label}"}, headers=headers)
-            assert company.status_code == 201, company.text
-            tenant.companies[label] = company.json()["company_id"]
-            if portal is not None:
-                subdomain = unique(re.sub(r"[^a-z0-9]", "", label.lower())[:20] or "portal")
-                body = {"company_id": tenant.companies[label], "subdomain": subdomain, **portal}
-                made = await http.post("/api/portal/portals", json=body, headers=headers)
-                assert made.status_code == 201, made.text
-                tenant.portals[label] = made.json()
-        for label, access in technicians.items():
-            tech_email = f"{unique(label.lower())}@{name.lower()}.test"
-            body = {
-                "name": label,
-                "email": tech_email,
-                "password": PASSWORD,
-                "company_ids": [tenant.companies[c] for c in access],
-                "capacity": 3,
-            }
-            made = await http.post("/api/portal/technicians", json=body, headers=headers)
-            assert made.status_code == 201, made.text
-            signed_in = await login(http, tech_email)
-            tenant.technicians[label] = {**made.json(), "token": signed_in["token"]}
-    return tenant
+    """An account of the suite's own (`testkit.tenants.provision_tenant` with its password)."""
+    return await tenants.provision_tenant(
+        system.gateway_url, name, companies=companies, technicians=technicians, password=PASSWORD
+    )
 
 
 async def submit(system, subdomain: str, address: str | None = None, **fields: Any) -> dict[str, Any]:
@@ -129,13 +76,7 @@ async def request_status(system, request_id: str, token: str) -> dict[str, Any]:
 
 
 async def wait_known_to_presence(system, token: str) -> None:
-    """presence-svc learns technicians from events: wait until it answers for this one."""
-
-    async def known() -> bool:
-        async with client(system) as http:
-            return (await http.get("/api/presence/me", headers=bearer(token))).status_code == 200
-
-    await eventually(known, what="presence-svc knows the technician")
+    await tenants.wait_known_to_presence(system.gateway_url, token)
 
 
 @dataclass
@@ -149,7 +90,9 @@ class ChatFixture:
     technician_token: str
 
 
-async def open_phone_chat(system, tenant: Tenant, portal_label: str, technician_label: str, **fields: Any) -> ChatFixture:
+async def open_phone_chat(
+    system, tenant: Tenant, portal_label: str, technician_label: str, **fields: Any
+) -> ChatFixture:
     technician = tenant.technicians[technician_label]
     portal = tenant.portals[portal_label]
     async with client(system) as http:
