@@ -112,11 +112,18 @@ class Technician:
         self._spawn(self._alerts())
         await self.set_available(True)
 
-    async def set_available(self, available: bool) -> None:
-        response = await self.http.put(
-            "/api/presence/me/status", json={"status": "available" if available else "unavailable"}
-        )
-        response.raise_for_status()
+    async def set_available(self, available: bool, attempts: int = 3) -> None:
+        # An overloaded system may answer late: a person clicks again rather than give up.
+        for attempt in range(1, attempts + 1):
+            try:
+                response = await self.http.put(
+                    "/api/presence/me/status", json={"status": "available" if available else "unavailable"}
+                )
+                response.raise_for_status()
+                return
+            except httpx.TransportError:
+                if attempt == attempts:
+                    raise
 
     async def _heartbeat(self) -> None:
         while True:
@@ -244,7 +251,12 @@ class LoadSession:
             # The technician on the phone is one with room for another chat, as in life.
             steady = sorted(self.technicians[:-1], key=lambda t: len(self.active[t.id]))
             for owner in steady:
-                if code := await owner.new_code(company_id):
+                try:
+                    code = await owner.new_code(company_id)
+                except httpx.TransportError as error:  # overloaded: a failed submission, not a crash
+                    results.failed_submissions.append(f"code not issued: {type(error).__name__}")
+                    return
+                if code:
                     body["connection_code"] = code
                     break
             else:

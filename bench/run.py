@@ -15,6 +15,7 @@ import asyncio
 import math
 import sys
 import tempfile
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,8 @@ class Usage:
     cpu_seconds: float = 0.0
     rss_bytes: int = 0
     by_command: dict[str, int] = field(default_factory=dict)
+    contention: dict[str, int] = field(default_factory=dict)
+    """dispatch only: collisions between workers (`/stats/contention`)."""
 
 
 async def read_stats(system: System) -> dict[str, list[dict[str, Any]]]:
@@ -59,6 +62,10 @@ async def read_stats(system: System) -> dict[str, list[dict[str, Any]]]:
                 (await http.get(f"{process.base_url}{prefix}/stats")).raise_for_status().json()
                 for process in system.processes[name]
             ]
+            if name == "dispatch-svc":
+                for process, entry in zip(system.processes[name], stats[name], strict=True):
+                    response = await http.get(f"{process.base_url}{prefix}/stats/contention")
+                    entry["contention"] = response.raise_for_status().json()
     return stats
 
 
@@ -77,6 +84,11 @@ def usage_between(before: dict[str, list[dict[str, Any]]], after: dict[str, list
                 was = old["store"]["by_command"].get(command, {"ok": 0, "failed": 0})
                 by_command[command] += counts["ok"] + counts["failed"] - was["ok"] - was["failed"]
         total.by_command = {k: v for k, v in sorted(by_command.items()) if v}
+        contention: dict[str, int] = defaultdict(int)
+        for old, new in zip(before[name], after[name], strict=True):
+            for key, value in new.get("contention", {}).items():
+                contention[key] += value - old.get("contention", {}).get(key, 0)
+        total.contention = dict(contention)
         usage[name] = total
     return usage
 
@@ -109,18 +121,24 @@ async def measured_step(system: System, session: LoadSession, rate: float, reque
     return Step(results, usage, problems, held)
 
 
-def start_system(base: Backends, run_dir: Path, workers: int, tag: str) -> System:
+def start_system(base: Backends, run_dir: Path, workers: int, tag: str, partitions: int) -> System:
     phase = replace(base, run_id=f"{base.run_id}{tag}")
     return System(
         phase,
         run_dir / tag,
         dispatch_workers=workers,
-        env={"LOG_LEVEL": "WARNING", "SUBMISSION_LIMIT": "1000000", "LOGIN_LIMIT": "1000000"},
+        env={
+            "LOG_LEVEL": "WARNING",
+            "SUBMISSION_LIMIT": "1000000",
+            "LOGIN_LIMIT": "1000000",
+            # dispatch's company partitions (0: every worker competes for every event)
+            "PARTITIONS": str(partitions),
+        },
     )
 
 
 async def ramp(base: Backends, run_dir: Path, workers: int, args: argparse.Namespace, scenario: Scenario) -> list[Step]:
-    system = start_system(base, run_dir, workers, f"w{workers}")
+    system = start_system(base, run_dir, workers, f"w{workers}", args.partitions)
     steps: list[Step] = []
     try:
         await system.start()
@@ -166,8 +184,9 @@ def ramp_table(workers: int, steps: list[Step]) -> list[str]:
         f"### {workers} dispatch worker(s): highest sustained rate **{highest_held(steps):g}/s**",
         "",
         "| offered /s | requests | assigned /s | p50 ms | p99 ms | store cmds / request: portal · presence · dispatch · chat = total "
-        "| CPU ms / request: portal · presence · dispatch · chat | max RSS MiB: portal · presence · dispatch · chat | invariants |",
-        "|---:|---:|---:|---:|---:|---|---|---|---|",
+        "| CPU ms / request: portal · presence · dispatch · chat | max RSS MiB: portal · presence · dispatch · chat "
+        "| dispatch collisions: lost writes · held slots · retries · step-backs | invariants |",
+        "|---:|---:|---:|---:|---:|---|---|---|---|---|",
     ]
     for step in steps:
         r = step.results
@@ -178,9 +197,15 @@ def ramp_table(workers: int, steps: list[Step]) -> list[str]:
             f"| {r.rate:g} | {len(r.submitted)} | {step.assigned / r.elapsed if r.elapsed else 0:.1f} | {ms(r.p50)} "
             f"| {ms(r.percentile(99))} | {' · '.join(f'{c:.1f}' for c in commands)} = **{sum(commands):.1f}** "
             f"| {' · '.join(f'{c:.0f}' for c in cpu)} | {' · '.join(f'{m:.0f}' for m in rss)} "
+            f"| {collisions(step.usage['dispatch-svc'])} "
             f"| {'OK' if not step.problems else '; '.join(step.problems)} |"
         )
     return lines
+
+
+def collisions(usage: Usage) -> str:
+    keys = ("lost_writes", "held_slots", "retries", "step_backs")
+    return " · ".join(str(usage.contention.get(key, 0)) for key in keys)
 
 
 def command_mix(steps: list[Step]) -> list[str]:
@@ -229,8 +254,9 @@ def plot(ramps: dict[int, list[Step]], floor_latency: float, p99_limit: float, p
 
 
 async def soak(base: Backends, run_dir: Path, args: argparse.Namespace, scenario: Scenario) -> tuple[str, bool]:
-    system = start_system(base, run_dir, 1, "soak")
+    system = start_system(base, run_dir, 1, "soak", args.partitions)
     windows: list[Step] = []
+    began = time.monotonic()
     try:
         await system.start()
         async with LoadSession(system.gateway_url, base.rabbitmq_url, scenario) as session:
@@ -242,7 +268,7 @@ async def soak(base: Backends, run_dir: Path, args: argparse.Namespace, scenario
         system.stop()
     lines = [
         f"Soak: {args.soak_requests} requests at {args.soak_rate:g}/s, 1 dispatch worker, chats of "
-        f"{scenario.chat_messages} messages, in windows of {args.window}.",
+        f"{scenario.chat_messages} messages, in windows of {args.window}; ran {(time.monotonic() - began) / 60:.1f} min.",
         "",
         "| window | p50 ms | p99 ms | store ms per command | store cmds / request | invariants |",
         "|---|---:|---:|---:|---:|---|",
@@ -267,11 +293,14 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--max-requests", type=int, default=150)
     parser.add_argument("--p99-limit", type=float, default=2.0, help="seconds, submit→assigned")
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--partitions", type=int, default=0, help="dispatch company partitions (0, the default: off)")
     parser.add_argument("--technicians", type=int, default=Scenario.technicians)
     parser.add_argument("--capacity", type=int, default=Scenario.capacity)
     parser.add_argument("--soak", action="store_true", help="run the soak instead of the ramp")
-    parser.add_argument("--soak-requests", type=int, default=10_000)
-    parser.add_argument("--soak-rate", type=float, default=2.0)
+    parser.add_argument("--soak-requests", "--requests", type=int, default=10_000, help="soak: how many requests")
+    parser.add_argument(
+        "--soak-rate", type=float, default=2.0, help="soak: offered rate (10,000 at 2/s take about 85 minutes)"
+    )
     parser.add_argument("--window", type=int, default=1_000)
     parser.add_argument("--chat-messages", type=int, default=Scenario.chat_messages)
     args = parser.parse_args()
@@ -304,7 +333,8 @@ async def main() -> int:
         f"Ramp: steps of about {args.step_seconds:g} s ({args.min_requests}–{args.max_requests} requests) at "
         f"{', '.join(f'{r:g}' for r in args.rates)} requests/s until p99 submit→assigned passes "
         f"{args.p99_limit:g} s or a submission fails; {scenario.portals_per_mode * 3} portals (Web, Queue, Phone), "
-        f"{scenario.technicians} technicians (capacity {scenario.capacity}), chats of {scenario.chat_messages} messages.",
+        f"{scenario.technicians} technicians (capacity {scenario.capacity}), chats of {scenario.chat_messages} messages; "
+        f"dispatch company partitions: {args.partitions or 'off'}.",
         "",
         "| highest sustained rate | " + " | ".join(f"{w} worker(s)" for w in ramps) + " |",
         "|---|" + "---:|" * len(ramps),

@@ -11,13 +11,35 @@ PY
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
+# dispatch-svc partitions companies through a consistent-hash exchange: the plugin ships
+# with RabbitMQ and only needs enabling (containers: `rabbitmq-plugins enable --offline
+# rabbitmq_consistent_hash_exchange` in the image, or list it in `enabled_plugins`).
+RABBITMQ_PLUGINS_NEEDED=rabbitmq_consistent_hash_exchange
+
+ensure_rabbitmq_plugins() {
+  local file=${RABBITMQ_ENABLED_PLUGINS_FILE:-/etc/rabbitmq/enabled_plugins}
+  if [ -r "$file" ] && grep -q "$RABBITMQ_PLUGINS_NEEDED" "$file"; then return 0; fi
+  if command -v rabbitmq-plugins >/dev/null; then
+    echo "==> enabling RabbitMQ's $RABBITMQ_PLUGINS_NEEDED plugin (dispatch's company partitions)"
+    rabbitmq-plugins enable "$RABBITMQ_PLUGINS_NEEDED" >/dev/null && return 0
+  fi
+  echo "RabbitMQ needs the $RABBITMQ_PLUGINS_NEEDED plugin (rabbitmq-plugins enable $RABBITMQ_PLUGINS_NEEDED)," >&2
+  echo "or run dispatch-svc with PARTITIONS=0 (workers then compete for every event)." >&2
+  return 1
+}
+
 ensure_rabbitmq() {
   read -r host port < <(rabbit_host_port)
-  if port_open "$host" "$port"; then return 0; fi
-  if [[ "$host" =~ ^(127\.0\.0\.1|localhost)$ ]] && command -v rabbitmq-server >/dev/null; then
+  local local_server=false
+  [[ "$host" =~ ^(127\.0\.0\.1|localhost)$ ]] && command -v rabbitmq-server >/dev/null && local_server=true
+  if port_open "$host" "$port"; then
+    if $local_server; then ensure_rabbitmq_plugins || return 1; fi
+    return 0
+  fi
+  if $local_server; then
     echo "==> RabbitMQ is down at $host:$port: starting the local server"
     rabbitmq-server -detached
-    for _ in $(seq 1 90); do port_open "$host" "$port" && return 0; sleep 1; done
+    for _ in $(seq 1 90); do port_open "$host" "$port" && { ensure_rabbitmq_plugins; return; }; sleep 1; done
   fi
   echo "RabbitMQ is not reachable at $RABBITMQ_URL." >&2
   echo "Install and start one (apt-get install rabbitmq-server && rabbitmq-server -detached)," >&2

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATHS=(libs services)
-PACKAGES=(contracts servicekit testkit portal_svc presence_svc dispatch_svc chat_svc)
+PACKAGES=(contracts servicekit testkit portal_svc presence_svc dispatch_svc chat_svc webhook_svc)
 status=0
 echo "==> ruff check ${PATHS[*]}"
 uv run --no-sync ruff check "${PATHS[@]}" || status=1

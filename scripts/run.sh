@@ -15,7 +15,7 @@ if ! [[ "$REPLICAS" =~ ^[1-9]$ ]]; then
   echo "REPLICAS must be a number from 1 to 9 (got '$REPLICAS')" >&2
   exit 2
 fi
-declare -A BASE_PORT=([portal]=8101 [presence]=8102 [dispatch]=8103 [chat]=8104)
+declare -A BASE_PORT=([portal]=8101 [presence]=8102 [dispatch]=8103 [chat]=8104 [webhook]=8105)
 mkdir -p "$VAR/mongo" "$VAR/gateway"
 export RABBITMQ_URL
 export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://localhost:$GATEWAY_PORT}"
@@ -34,7 +34,7 @@ export LOG_JSON="${LOG_JSON:-false}"
 export ASSISTLINE_DEV_MODE=1
 
 UPSTREAMS=()
-for service in portal presence dispatch chat; do
+for service in portal presence dispatch chat webhook; do
   for ((i = 0; i < REPLICAS; i++)); do
     UPSTREAMS+=("--$service" "127.0.0.1:$((BASE_PORT[$service] + 10 * i))")
   done
@@ -55,6 +55,7 @@ PY="uv run --no-sync python"
   echo "presence: $REPLICA HTTP_PORT=\$((8092 + 10 * i)) exec $PY -m presence_svc"
   echo "dispatch: $REPLICA HTTP_PORT=\$((8093 + 10 * i)) exec $PY -m dispatch_svc"
   echo "chat: $REPLICA HTTP_PORT=\$((8094 + 10 * i)) exec $PY -m chat_svc"
+  echo "webhook: $REPLICA HTTP_PORT=\$((8095 + 10 * i)) exec $PY -m webhook_svc"
   echo "gateway: nginx -c $VAR/gateway/nginx.conf"
   echo "ready: $PY deploy/local/announce.py http://localhost:$GATEWAY_PORT"
 } > "$VAR/Procfile"
@@ -62,4 +63,4 @@ export MONGODB_URL
 
 echo "==> starting Assistline, $REPLICAS replica(s) of every service (Ctrl-C stops everything)"
 exec uv run --no-sync honcho -f "$VAR/Procfile" -d . start \
-  -c "portal=$REPLICAS,presence=$REPLICAS,dispatch=$REPLICAS,chat=$REPLICAS"
+  -c "portal=$REPLICAS,presence=$REPLICAS,dispatch=$REPLICAS,chat=$REPLICAS,webhook=$REPLICAS"

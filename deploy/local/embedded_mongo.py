@@ -3,8 +3,10 @@
 The services only speak the MongoDB wire protocol through PyMongo, so this is a drop-in
 for a real MongoDB. Usage: python deploy/local/embedded_mongo.py --port 27017 --path var/mongo/data.sqlite
 
-At start-up it applies the version-guarded insert workaround of `mongoeco_patches.py`
-(`--unpatched` leaves mongoeco as it is, for before/after measurements).
+At start-up it applies the version-guarded workarounds of `mongoeco_patches.py`: the insert
+`_id` scan (`--unpatched` leaves that one out, for before/after measurements), the
+change-stream dispatch that could stall the server under load, the empty `$in`, and the
+write whose session ends mid-command.
 """
 
 import argparse
@@ -19,12 +21,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire import AsyncMongoEcoProxyServer
-from mongoeco_patches import apply_insert_id_scan_workaround  # type: ignore[import-not-found]
+from mongoeco_patches import (  # type: ignore[import-not-found]
+    apply_change_dispatch_workaround,
+    apply_empty_in_workaround,
+    apply_ended_session_write_workaround,
+    apply_insert_id_scan_workaround,
+)
 
 
 async def serve(host: str, port: int, path: Path, *, patched: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     workaround = apply_insert_id_scan_workaround() if patched else False
+    # Always: without it the server can stall for minutes under load (see mongoeco_patches).
+    apply_change_dispatch_workaround()
+    # Always: an empty `$in` on an indexed field is a SQL syntax error otherwise.
+    apply_empty_in_workaround()
+    # Always: otherwise a client that goes away mid-write can freeze every later commit.
+    apply_ended_session_write_workaround()
     # One worker thread: SQLite then never sees two writers at once, so no request ever
     # fails with "database is locked" under load (they queue instead).
     engine = SQLiteEngine(str(path), executor_workers=1)

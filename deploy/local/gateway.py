@@ -4,7 +4,8 @@ docker compose renders the same template with the nginx image's envsubst; here t
 upstreams are loopback ports. Usage:
   python deploy/local/gateway.py --run-dir var/gateway --port 8080 \\
       --portal 127.0.0.1:8101 --portal 127.0.0.1:8111 --presence 127.0.0.1:8102 \\
-      --dispatch 127.0.0.1:8103 --dispatch 127.0.0.1:8113 --chat 127.0.0.1:8104
+      --dispatch 127.0.0.1:8103 --dispatch 127.0.0.1:8113 --chat 127.0.0.1:8104 \\
+      --webhook 127.0.0.1:8105
 (repeat an option once per replica of that service)
 then: nginx -c var/gateway/nginx.conf
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 TEMPLATES = Path(__file__).resolve().parents[1] / "gateway"
 UI_ROOT = Path(__file__).resolve().parents[2] / "ui"
 MIME_TYPES = "/etc/nginx/mime.types"
+SERVICES = ("portal", "presence", "dispatch", "chat", "webhook")
 
 
 def substitute(template: str, values: dict[str, str]) -> str:
@@ -56,10 +58,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Render the local gateway configuration.")
     parser.add_argument("--run-dir", type=Path, default=Path("var/gateway"))
     parser.add_argument("--port", type=int, default=8080)
-    for name in ("portal", "presence", "dispatch", "chat"):
+    for name in SERVICES:
         parser.add_argument(f"--{name}", action="append", required=True, metavar="HOST:PORT")
     args = parser.parse_args()
-    upstreams = {name: getattr(args, name) for name in ("portal", "presence", "dispatch", "chat")}
+    upstreams = {name: getattr(args, name) for name in SERVICES}
     print(render(args.run_dir, args.port, upstreams))
 
 

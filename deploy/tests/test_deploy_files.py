@@ -12,7 +12,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "deploy/Dockerfile"
-SERVICES = ("portal-svc", "presence-svc", "dispatch-svc", "chat-svc")
+SERVICES = ("portal-svc", "presence-svc", "dispatch-svc", "chat-svc", "webhook-svc")
 
 
 def compose_plugin_available() -> bool:
@@ -84,7 +84,7 @@ def test_mongodb_runs_as_a_replica_set(compose):
 
 def test_gateway_template_routes_every_service_and_websockets():
     template = (ROOT / "deploy/gateway/assistline.conf.template").read_text()
-    for name in ("portal", "presence", "dispatch", "chat"):
+    for name in ("portal", "presence", "dispatch", "chat", "webhook"):
         assert f"location /api/{name}/" in template
         assert f"${{{name.upper()}_SVC_SERVERS}}" in template
     assert "proxy_set_header Upgrade $http_upgrade;" in template
@@ -100,7 +100,7 @@ def test_rendered_local_gateway_config_is_accepted_by_nginx(tmp_path):
     spec.loader.exec_module(gateway)
     render = gateway.render
 
-    upstreams = {n: ["127.0.0.1:9"] for n in ("portal", "presence", "dispatch", "chat")}
+    upstreams = {n: ["127.0.0.1:9"] for n in ("portal", "presence", "dispatch", "chat", "webhook")}
     conf = render(tmp_path, 18080, upstreams)
     result = subprocess.run([nginx, "-t", "-c", str(conf)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

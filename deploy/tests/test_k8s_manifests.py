@@ -21,7 +21,7 @@ K8S = ROOT / "deploy/k8s"
 HA_COMPOSE = ROOT / "deploy/compose/ha.yml"
 MAIN_COMPOSE = ROOT / "docker-compose.yml"
 NAMESPACE = "assistline"
-SERVICES = ("portal-svc", "presence-svc", "dispatch-svc", "chat-svc")
+SERVICES = ("portal-svc", "presence-svc", "dispatch-svc", "chat-svc", "webhook-svc")
 DEPLOYMENTS = (*SERVICES, "gateway")
 CPU_AUTOSCALED = ("portal-svc", "presence-svc", "chat-svc")
 # The oldest Kubernetes the manifests promise to work on (preStop `sleep` is on by default since 1.30).

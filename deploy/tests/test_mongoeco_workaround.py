@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import nullcontext
 from importlib.metadata import version
 from pathlib import Path
 
@@ -147,3 +148,121 @@ async def test_objectid_classes_are_one_id(tmp_path: Path, monkeypatch: pytest.M
         engine._validate_document_against_unique_indexes("db", "c", {"_id": EcoObjectId()}, scan_payload_id=True)
     finally:
         await engine.disconnect()
+
+
+def test_the_change_dispatch_workaround_applies_on_the_verified_version_only():
+    """In a process of its own (the patch is process-wide): applied on the verified version,
+    dispatch becomes a no-op; on any other version it refuses until someone re-checks it."""
+    script = f"""
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("p", {str(LOCAL / "mongoeco_patches.py")!r})
+p = importlib.util.module_from_spec(spec); spec.loader.exec_module(p)
+from mongoeco.engines.adapter import EngineSpiAdapter
+original = EngineSpiAdapter.dispatch_committed_changes
+p.CHANGE_DISPATCH_VERIFIED_VERSIONS = frozenset({{"0.0.0"}})
+assert p.apply_change_dispatch_workaround() is False
+assert EngineSpiAdapter.dispatch_committed_changes is original
+p.CHANGE_DISPATCH_VERIFIED_VERSIONS = frozenset({{{version("mongoeco")!r}}})
+assert p.apply_change_dispatch_workaround() is True
+assert EngineSpiAdapter.dispatch_committed_changes is not original
+assert EngineSpiAdapter.dispatch_committed_changes(None, object()) is None
+from mongoeco.engines.sqlite import SQLiteEngine
+assert SQLiteEngine.capabilities.change_delivery == "none"
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "ok", result.stderr
+    assert version("mongoeco") in load_patches().CHANGE_DISPATCH_VERIFIED_VERSIONS, (
+        "a new mongoeco: re-check the change-dispatch workaround in deploy/local/mongoeco_patches.py"
+    )
+
+
+async def test_an_empty_in_on_an_indexed_field_matches_nothing(db) -> None:
+    """As on MongoDB: find, count and update with `$in: []` match nothing (unpatched, mongoeco
+    answers a SQL syntax error when the field is indexed)."""
+    collection = db["empty_in"]
+    await collection.create_index("company_id")
+    await collection.insert_many([{"_id": "p1", "company_id": "c1"}, {"_id": "p2", "company_id": "c2"}])
+    assert [d async for d in collection.find({"company_id": {"$in": []}})] == []
+    assert await collection.count_documents({"company_id": {"$in": []}, "_id": "p1"}) == 0
+    assert (await collection.update_many({"company_id": {"$in": []}}, {"$set": {"x": 1}})).modified_count == 0
+    assert [d["_id"] async for d in collection.find({"company_id": {"$in": ["c2"]}})] == ["p2"]
+
+
+def test_the_empty_in_workaround_applies_on_the_verified_version_only():
+    script = f"""
+import importlib.util
+spec = importlib.util.spec_from_file_location("p", {str(LOCAL / "mongoeco_patches.py")!r})
+p = importlib.util.module_from_spec(spec); spec.loader.exec_module(p)
+from mongoeco.engines.sqlite import SQLiteEngine
+original = SQLiteEngine._translate_in_with_multikey
+p.EMPTY_IN_VERIFIED_VERSIONS = frozenset({{"0.0.0"}})
+assert p.apply_empty_in_workaround() is False
+assert SQLiteEngine._translate_in_with_multikey is original
+p.EMPTY_IN_VERIFIED_VERSIONS = frozenset({{{version("mongoeco")!r}}})
+assert p.apply_empty_in_workaround() is True
+assert SQLiteEngine._translate_in_with_multikey is not original
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "ok", result.stderr
+    assert version("mongoeco") in load_patches().EMPTY_IN_VERIFIED_VERSIONS, (
+        "a new mongoeco: re-check the empty-$in workaround in deploy/local/mongoeco_patches.py"
+    )
+
+
+@pytest.mark.parametrize("patched", [False, True], ids=["upstream", "patched"])
+async def test_a_write_whose_session_ends_mid_command_is_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, patched: bool
+) -> None:
+    """The client goes away while its write runs: upstream, the write's transaction stays open
+    for good and nothing written afterwards is ever committed (the store freezes); patched, the
+    write commits like any other. The upstream case fails once mongoeco fixes this itself —
+    then the workaround can go."""
+    import sqlite3
+
+    from mongoeco.engines._sqlite_session_runtime import SQLiteSessionRuntime
+    from mongoeco.engines._sqlite_write_scope import sqlite_write_scope
+    from mongoeco.engines.sqlite import SQLiteEngine
+    from mongoeco.errors import InvalidOperation
+    from mongoeco.session import ClientSession
+
+    for method in ("commit_write", "rollback_write"):  # undone after the test
+        monkeypatch.setattr(SQLiteSessionRuntime, method, getattr(SQLiteSessionRuntime, method))
+    if patched:
+        assert load_patches().apply_ended_session_write_workaround()
+    path = tmp_path / "engine.sqlite"
+    engine = SQLiteEngine(str(path))
+    await engine.connect()
+    try:
+        session = ClientSession()
+        engine.create_session_state(session)
+        conn = engine._require_connection(session)
+        conn.execute("CREATE TABLE notes (text TEXT)")
+        conn.commit()
+        scope = sqlite_write_scope(
+            conn,
+            begin_write=lambda c: engine._begin_write(c, session),
+            commit_write=lambda c: engine._commit_write(c, session),
+            rollback_write=lambda c: engine._rollback_write(c, session),
+        )
+        # Upstream, the session check fails the commit and its clean-up alike.
+        with nullcontext() if patched else pytest.raises(InvalidOperation, match="cerrada"), scope:
+            conn.execute("INSERT INTO notes VALUES ('written while the client was there')")
+            session.close()  # what the wire server does when the client's connection drops
+        other = sqlite3.connect(path)
+        seen = other.execute("SELECT count(*) FROM notes").fetchone()[0]
+        other.close()
+        if patched:
+            assert (conn.in_transaction, seen) == (False, 1)
+        else:
+            assert (conn.in_transaction, seen) == (True, 0), (
+                "mongoeco now ends such a write itself: drop apply_ended_session_write_workaround"
+            )
+    finally:
+        if conn.in_transaction:
+            conn.rollback()
+        await engine.disconnect()
+    assert version("mongoeco") in load_patches().ENDED_SESSION_VERIFIED_VERSIONS, (
+        "a new mongoeco: re-check the ended-session workaround in deploy/local/mongoeco_patches.py"
+    )

@@ -1,13 +1,14 @@
 """Browser fixtures: Debian's Chromium driven by Playwright, against the whole system."""
 
-import re
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
-from testkit.backends import REPO_ROOT
+from testkit import client, wait_known_to_presence
+from testkit.a11y import screenshot
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -18,7 +19,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
 PASSWORD = "demo-password"
 # mongoeco makes every hop (portal → dispatch → presence → browser) take a moment.
 expect.set_options(timeout=25_000)
@@ -35,15 +35,10 @@ async def browser():
 
 
 class Shots:
-    """Screenshots of each main screen, kept as test artefacts."""
-
-    def __init__(self) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """Screenshots of each main screen, kept as test artefacts (testkit.a11y.screenshot)."""
 
     async def take(self, page: Page, name: str, *, full_page: bool = True) -> Path:
-        path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"
-        await page.screenshot(path=str(path), full_page=full_page, animations="disabled")
-        return path
+        return await screenshot(page, name, full_page=full_page)
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +53,7 @@ class Ui:
         self.browser = browser
         self.base_url = base_url
         self.contexts: list[BrowserContext] = []
+        self.made_technicians: list[str] = []
 
     async def context(self, **options) -> BrowserContext:
         context = await self.browser.new_context(base_url=self.base_url, **options)
@@ -70,10 +66,10 @@ class Ui:
         await page.goto(path)
         return page
 
-    async def technician(self, email: str, *, available: bool | None = True) -> Page:
+    async def technician(self, email: str, *, available: bool | None = True, password: str = PASSWORD) -> Page:
         page = await self.page("/help", viewport={"width": 1440, "height": 900})
         await page.get_by_label("E-mail", exact=True).fill(email)
-        await page.get_by_label("Password", exact=True).fill(PASSWORD)
+        await page.get_by_label("Password", exact=True).fill(password)
         await page.get_by_role("button", name="Sign in").click()
         await expect(page.locator("#connection")).to_contain_text("Connected")
         if available is not None:
@@ -84,12 +80,26 @@ class Ui:
             )
         return page
 
+    async def new_technician(self, name: str, companies: list[str]) -> str:
+        """A demo-account technician of the test's own (earlier tests' chats and statuses of the
+        demo technicians cannot change who gets what), removed when the test ends so they never
+        take a later test's requests. Returns their e-mail."""
+        email = f"{name.lower()}-{uuid.uuid4().hex[:6]}@acme.test"
+        body = {"name": name, "email": email, "password": PASSWORD, "company_ids": companies, "capacity": 3}
+        async with client(self.base_url, token=await self.login("admin@acme.test")) as http:
+            made = await http.post("/api/portal/technicians", json=body)
+            made.raise_for_status()
+        self.made_technicians.append(made.json()["technician_id"])
+        await wait_known_to_presence(self.base_url, await self.login(email))
+        return email
+
     async def customer(self, subdomain: str, **options) -> Page:
         return await self.page(f"/p/{subdomain}", **options)
 
     async def login(self, email: str) -> str:
-        async with httpx.AsyncClient(base_url=self.base_url) as client:
-            response = await client.post("/api/portal/auth/login", json={"email": email, "password": PASSWORD})
+        # From an address of its own: set-up sign-ins never use up the browser's allowance.
+        async with client(self.base_url) as client_:
+            response = await client_.post("/api/portal/auth/login", json={"email": email, "password": PASSWORD})
             response.raise_for_status()
             return response.json()["token"]
 
@@ -114,6 +124,11 @@ class Ui:
         await expect(page.get_by_role("heading", name=heading)).to_be_visible()
 
     async def close(self) -> None:
+        if self.made_technicians:
+            async with client(self.base_url, token=await self.login("admin@acme.test")) as http:
+                for technician_id in self.made_technicians:
+                    gone = await http.delete(f"/api/portal/technicians/{technician_id}")
+                    assert gone.status_code in {200, 204, 404}, gone.text
         for context in self.contexts:
             await context.close()
 

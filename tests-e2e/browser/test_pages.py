@@ -41,5 +41,7 @@ async def test_embed_demo_shows_the_portal_inside_a_third_party_page(ui, shots):
     await expect(page.get_by_role("heading", name="We're here to help")).to_be_visible()
     portal = page.frame_locator("iframe[title='Support chat']")
     await expect(portal.get_by_role("heading", name="Globex support")).to_be_visible()
-    await expect(page.get_by_role("link", name="Contact Globex support")).to_have_attribute("target", "assistline-globex")
+    await expect(page.get_by_role("link", name="Contact Globex support")).to_have_attribute(
+        "target", "assistline-globex"
+    )
     await shots.take(page, "embed-demo")

@@ -80,6 +80,8 @@ async def fuzz_tenant(system) -> FuzzTenant:
         companies={
             "phone": {"mode": "phone", "portal_type": "smart_pin"},
             "queue": {"mode": "queue", "portal_type": "smart_box"},
+            # Renamed, deleted and read back by the fuzzer: nothing else depends on it.
+            "spare": None,
         },
         technicians={"fuzzer": ["phone", "queue"], "spare": ["queue"]},
     )
@@ -100,5 +102,6 @@ async def fuzz_tenant(system) -> FuzzTenant:
         "session_id": chat.session_id,
         "code_id": code.json()["code_id"],
         "address": "known-contact@fuzz.test",
+        "company_id": tenant.companies["spare"],
     }
     return FuzzTenant(tenant=tenant, chat=chat, queued=queued, known=known)

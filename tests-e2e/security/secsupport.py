@@ -120,7 +120,7 @@ async def open_phone_chat(
 PUBLIC = ()
 ADMIN, TECH, CUSTOMER, SERVICE = "admin", "technician", "customer", "service"
 
-# Every operation of the four APIs and the roles allowed to call it. A new endpoint
+# Every operation of the five APIs and the roles allowed to call it. A new endpoint
 # fails test_fuzz_openapi.test_every_operation_is_fuzzed until it is listed here.
 OPERATIONS: dict[str, tuple[str, ...]] = {
     "GET /api/portal/health": PUBLIC,
@@ -147,6 +147,20 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "POST /api/portal/public/portals/{subdomain}/requests": PUBLIC,
     "GET /api/portal/requests/{request_id}": (CUSTOMER,),
     "POST /api/portal/requests/{request_id}/cancel": (CUSTOMER,),
+    "GET /api/portal/requests/{request_id}/customer": (ADMIN, TECH),
+    "GET /api/portal/companies/search": (ADMIN,),
+    "PATCH /api/portal/companies/{company_id}": (ADMIN,),
+    "DELETE /api/portal/companies/{company_id}": (ADMIN,),
+    "GET /api/portal/technicians/search": (ADMIN,),
+    "POST /api/portal/public/portals/{subdomain}/messages": PUBLIC,
+    "GET /api/portal/supervisors": (ADMIN,),
+    "POST /api/portal/supervisors": (ADMIN,),
+    "DELETE /api/portal/supervisors/{supervisor_id}": (ADMIN,),
+    "GET /api/portal/messages": (ADMIN, TECH),
+    "POST /api/portal/messages/{message_id}/answer": (ADMIN, TECH),
+    "GET /api/portal/dashboard/companies": (ADMIN,),  # and supervisors (no token of theirs here)
+    "GET /api/portal/dashboard/companies/{company_id}": (ADMIN,),
+    "GET /api/portal/dashboard/companies/{company_id}.csv": (ADMIN,),
     "GET /api/presence/health": PUBLIC,
     "GET /api/presence/ready": PUBLIC,
     "GET /api/presence/stats": PUBLIC,  # published by the service, answered 404 by the gateway
@@ -157,6 +171,8 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "POST /api/presence/me/preferences/contacts": (TECH,),
     "DELETE /api/presence/me/preferences/contacts/{address}": (TECH,),
     "GET /api/presence/snapshot": (ADMIN, SERVICE),
+    "GET /api/presence/roster": (ADMIN,),
+    "GET /api/presence/technicians/{technician_id}/history": (ADMIN,),
     "GET /api/dispatch/health": PUBLIC,
     "GET /api/dispatch/ready": PUBLIC,
     "GET /api/dispatch/stats": PUBLIC,  # published by the service, answered 404 by the gateway
@@ -165,6 +181,17 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "GET /api/dispatch/codes": (TECH,),
     "POST /api/dispatch/codes": (TECH,),
     "DELETE /api/dispatch/codes/{code_id}": (TECH,),
+    "GET /api/dispatch/transfers": (TECH,),
+    "GET /api/dispatch/requests/{request_id}/colleagues": (TECH,),
+    "POST /api/dispatch/requests/{request_id}/transfer": (TECH,),
+    "POST /api/dispatch/requests/{request_id}/transfer/accept": (TECH,),
+    "POST /api/dispatch/requests/{request_id}/transfer/decline": (TECH,),
+    "POST /api/dispatch/requests/{request_id}/return": (TECH,),
+    "POST /api/dispatch/requests/{request_id}/invite": (TECH,),
+    "POST /api/dispatch/requests/{request_id}/invite/accept": (TECH,),
+    "POST /api/dispatch/requests/{request_id}/invite/decline": (TECH,),
+    "POST /api/dispatch/requests/{request_id}/leave": (TECH,),
+    "GET /api/dispatch/stats/contention": PUBLIC,  # published by the service, answered 404 by the gateway
     "GET /api/chat/health": PUBLIC,
     "GET /api/chat/ready": PUBLIC,
     "GET /api/chat/stats": PUBLIC,  # published by the service, answered 404 by the gateway
@@ -172,4 +199,22 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "GET /api/chat/sessions/{session_id}": (ADMIN, TECH, CUSTOMER),
     "GET /api/chat/sessions/{session_id}/transcript": (ADMIN, TECH, CUSTOMER),
     "POST /api/chat/sessions/{session_id}/end": (TECH,),
+    "POST /api/chat/sessions/{session_id}/wrap-up": (TECH,),
+    "POST /api/chat/sessions/{session_id}/rating": (CUSTOMER,),
+    "GET /api/chat/canned-replies": (ADMIN, TECH),
+    "POST /api/chat/canned-replies": (ADMIN, TECH),
+    "PUT /api/chat/canned-replies/{scope}/{reply_id}": (ADMIN, TECH),
+    "DELETE /api/chat/canned-replies/{scope}/{reply_id}": (ADMIN, TECH),
+    "GET /api/webhook/health": PUBLIC,
+    "GET /api/webhook/ready": PUBLIC,
+    "GET /api/webhook/stats": PUBLIC,  # published by the service, answered 404 by the gateway
+    "GET /api/webhook/event-types": (ADMIN,),
+    "GET /api/webhook/endpoints": (ADMIN,),
+    "POST /api/webhook/endpoints": (ADMIN,),
+    "GET /api/webhook/endpoints/{endpoint_id}": (ADMIN,),
+    "PATCH /api/webhook/endpoints/{endpoint_id}": (ADMIN,),
+    "DELETE /api/webhook/endpoints/{endpoint_id}": (ADMIN,),
+    "POST /api/webhook/endpoints/{endpoint_id}/rotate-secret": (ADMIN,),
+    "GET /api/webhook/endpoints/{endpoint_id}/deliveries": (ADMIN,),
+    "POST /api/webhook/endpoints/{endpoint_id}/deliveries/{delivery_id}/resend": (ADMIN,),
 }

@@ -7,9 +7,10 @@ import jwt
 import pytest
 import websockets
 from secsupport import CUSTOMER, OPERATIONS, PUBLIC, assert_error, bearer, client
+from websockets.exceptions import ConnectionClosed
+
 from servicekit.auth import Principal, Role, issue_token
 from testkit.plugin import DEV_SECRET, make_token
-from websockets.exceptions import ConnectionClosed
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +28,13 @@ def concrete(operation: str, victim, chat) -> tuple[str, str]:
         "session_id": chat.session_id,
         "code_id": "cod_0000000000000000",
         "address": "owner@victim.test",
+        "company_id": victim.companies["phone"],
+        "scope": "account",
+        "reply_id": "cnr_0000000000000000",
+        "message_id": "msg_0000000000000000",
+        "endpoint_id": "whe_0000000000000000",
+        "delivery_id": "whd_0000000000000000",
+        "supervisor_id": "sup_0000000000000000",
     }
     return method, path.format(**ids)
 
@@ -141,6 +149,12 @@ async def test_a_technician_without_access_to_the_company_is_refused(intruder, s
         assert_error(code, 403)
         accept = await http.post(f"/api/dispatch/requests/{victim_chat.request_id}/accept", headers=headers)
         assert_error(accept, 403)
+        for step in ("invite/accept", "invite/decline"):
+            answered = await http.post(f"/api/dispatch/requests/{victim_chat.request_id}/{step}", headers=headers)
+            assert_error(answered, 403)
+        # Leaving needs no company access (a guest may always leave), but only a guest leaves.
+        left = await http.post(f"/api/dispatch/requests/{victim_chat.request_id}/leave", headers=headers)
+        assert_error(left, 409, "not_in_chat")
         listed = await http.get("/api/dispatch/requests", headers=headers)
         assert listed.status_code == 200 and all(
             r["request_id"] != victim_chat.request_id for r in listed.json()["requests"]

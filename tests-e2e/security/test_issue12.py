@@ -301,8 +301,9 @@ async def test_body_too_large_and_unknown_routes_are_json_on_the_api(system):
         for path in ("/api/nothing", "/api/", "/api/unknown/deep/path?x=1"):
             gateway_json_error(await http.get(path), 404)
         # Operators' process statistics are not published through the gateway.
-        for service in ("portal", "presence", "dispatch", "chat"):
+        for service in ("portal", "presence", "dispatch", "chat", "webhook"):
             gateway_json_error(await http.get(f"/api/{service}/stats"), 404)
+        gateway_json_error(await http.get("/api/dispatch/stats/contention"), 404)
         # A service's own 404 passes through untouched (the gateway rewrites nothing of theirs).
         own = await http.get("/api/portal/no-such-route")
         assert_error(own, 404)

@@ -1,7 +1,15 @@
 /* Admin console: companies, technicians and their company access, portals and their code. */
 
 import { StaffAuth, fieldErrors, signInStaff, staffSession } from "../assets/api.js";
-import { $, announce, copyText, h, replace } from "../assets/dom.js";
+import { $, announce, copyText, h, replace, trackTopbar } from "../assets/dom.js";
+import { mountCompanies } from "./companies.js";
+import { confirmAction } from "./confirm.js";
+import { plainFieldMessage, sentence } from "./forms.js";
+import { companyPicker, mountTechnicians } from "./technicians.js";
+import { hoursEditor } from "./hours.js";
+import { mountWebhooks } from "./webhooks.js";
+import { mountRoster } from "./roster.js";
+import { mountSupervisors } from "./supervisors.js";
 
 const STORE = "assistline:admin";
 const TYPES = {
@@ -39,8 +47,10 @@ function authed(path, options = {}) {
 }
 
 function companyName(id) {
-  return state.companies.find((c) => c.company_id === id)?.name || id;
+  return state.companies.find((c) => c.company_id === id)?.name || "Deleted company";
 }
+
+const views = { companies: null, technicians: null };
 
 /* A labelled control with its own error line, so server errors land next to the field. */
 function field(name, label, control, hint) {
@@ -58,13 +68,13 @@ function showErrors(form, error, codes, generalBox) {
   const errors = error ? fieldErrors(error, codes) : {};
   let first = null;
   for (const wrapper of form.querySelectorAll("[data-field]")) {
-    const message = (errors[wrapper.dataset.field] || "").replace(/^Value error, /, "");
+    const message = plainFieldMessage(wrapper.dataset.field, errors[wrapper.dataset.field]);
     wrapper.querySelector(".field-error").textContent = message;
     const control = wrapper.querySelector("input, select, textarea");
     if (control && wrapper.tagName !== "FIELDSET") control.setAttribute("aria-invalid", message ? "true" : "false");
     if (message && !first) first = control;
   }
-  if (generalBox) generalBox.textContent = error && !first ? error.message : "";
+  if (generalBox) generalBox.textContent = error && !first ? sentence(error.message) : "";
   if (first) first.focus();
 }
 
@@ -77,7 +87,7 @@ async function signIn(event) {
     email: form.email.value.trim(),
     password: form.password.value,
     role: "admin",
-    wrongRole: "The admin console is for admins. Technicians use the help center at /help.",
+    wrongRole: "The admin console is for admins. Technicians use the help center at /help; supervisors, the dashboard at /dashboard.",
     store: STORE,
     errorBox: $("#signin-error"),
   });
@@ -122,19 +132,18 @@ async function loadAll() {
   state.technicians = technicians;
   state.portals = portals;
   renderPortals();
-  renderCompanies();
-  renderTechnicians();
+  await Promise.all([views.companies?.refresh(), views.technicians?.refresh()]);
 }
 
 /* ---------- portals ---------- */
 
 function renderPortals() {
   const rows = state.portals.map((p) => h("tr", { dataset: { subdomain: p.subdomain } },
-    h("td", {}, h("a", { href: p.url, target: "_blank", rel: "noopener" }, p.subdomain)),
-    h("td", {}, companyName(p.company_id)),
-    h("td", {}, h("span", { class: `badge ${p.status === "active" ? "ok" : "off"}` }, p.status === "active" ? "Active" : "Inactive")),
-    h("td", {}, `${MODES.find(([m]) => m === p.mode)?.[1] || p.mode} · ${TYPE_NAMES[p.portal_type] || p.portal_type}`),
-    h("td", {}, h("div", { class: "actions" },
+    h("td", { dataset: { label: "Subdomain" } }, h("a", { href: p.url, target: "_blank", rel: "noopener" }, p.subdomain)),
+    h("td", { dataset: { label: "Company" } }, companyName(p.company_id)),
+    h("td", { dataset: { label: "Status" } }, h("span", { class: `badge ${p.status === "active" ? "ok" : "off"}` }, p.status === "active" ? "Active" : "Inactive")),
+    h("td", { dataset: { label: "Mode and type" } }, `${MODES.find(([m]) => m === p.mode)?.[1] || p.mode} · ${TYPE_NAMES[p.portal_type] || p.portal_type}`),
+    h("td", { class: "row-actions" }, h("div", { class: "actions" },
       h("button", { type: "button", class: "small secondary", onclick: () => editPortal(p) }, "Edit"),
       h("button", { type: "button", class: "small secondary", onclick: () => toggleStatus(p) }, p.status === "active" ? "Deactivate" : "Activate"),
       h("button", { type: "button", class: "small", onclick: () => showCode(p) }, "Show URLs and code")))));
@@ -165,6 +174,7 @@ function editPortal(portal) {
   const origins = h("textarea", { rows: "2", placeholder: "https://www.example.com" });
   origins.value = (portal?.allowed_origins || []).join("\n");
   const general = h("p", { class: "form-error", role: "alert" });
+  const hours = hoursEditor(portal);
   const form = h("form", { class: "grid-form", novalidate: true },
     field("company_id", "Company", company),
     field("subdomain", "Subdomain", subdomain, "(unique, e.g. globex)"),
@@ -172,6 +182,7 @@ function editPortal(portal) {
     field("mode", "Connection mode", mode),
     field("portal_type", "Portal type", type),
     h("div", { class: "wide" }, field("allowed_origins", "Sites allowed to embed it", origins, "(one per line, optional)")),
+    hours.element,
     h("div", { class: "wide" }, general,
       h("div", { class: "actions" },
         h("button", { type: "submit" }, creating ? "Create portal" : "Save changes"),
@@ -185,6 +196,12 @@ function editPortal(portal) {
       portal_type: type.value,
       allowed_origins: origins.value.split(/\s+/).map((s) => s.trim()).filter(Boolean),
     };
+    try {
+      Object.assign(values, hours.values());
+    } catch (problem) {
+      showErrors(form, { fields: [{ field: "hours", message: problem.message }] }, {}, general);
+      return;
+    }
     if (!values.subdomain) {
       showErrors(form, { fields: [{ field: "subdomain", message: "Enter a subdomain." }] }, {}, general);
       return;
@@ -221,6 +238,17 @@ function editPortal(portal) {
 
 async function toggleStatus(portal) {
   const action = portal.status === "active" ? "deactivate" : "activate";
+  if (action === "deactivate") {
+    const ok = await confirmAction({
+      title: `Deactivate ${portal.subdomain}?`,
+      body: [
+        `Customers of ${companyName(portal.company_id)} who open this portal see “Service unavailable”, and no new request is accepted.`,
+        "Chats already open go on. You can activate it again at any time.",
+      ],
+      confirmLabel: `Deactivate ${portal.subdomain}`,
+    });
+    if (!ok) return;
+  }
   try {
     const saved = await authed(`/portals/${encodeURIComponent(portal.portal_id)}/${action}`, { method: "POST" });
     toast(`Portal ${saved.subdomain} is now ${saved.status}.`);
@@ -256,6 +284,7 @@ async function showCode(portal) {
       block("Stand-alone URL", "Send it to customers or link to it.", code.standalone_url, false),
       block("Pop-up window", "A link for the company's website that opens the portal in a small window.", code.popup_snippet, true),
       block("Embedded chat window", "Paste into the company's web page to show the portal inside it.", code.embed_snippet, true),
+      code.widget_snippet ? block("Floating chat widget", "One script tag for every page of the site: a chat button in the bottom corner (JavaScript API and CSP recipe: docs/embedding.md).", code.widget_snippet, true) : null,
       h("p", { class: "small muted" }, code.allowed_origins.length
         ? `Only these sites may embed it: ${code.allowed_origins.join(", ")}.`
         : "No other site may embed it yet: add the company's website under “Sites allowed to embed it”."));
@@ -267,90 +296,18 @@ async function showCode(portal) {
 
 /* ---------- companies ---------- */
 
-function renderCompanies() {
-  replace($("#companies"), state.companies.length ? state.companies.map((c) => {
-    const portal = state.portals.find((p) => p.company_id === c.company_id);
-    return h("li", { class: "row" }, h("strong", {}, c.name),
-      h("span", { class: "small muted" }, portal ? `Portal: ${portal.subdomain}` : "No portal yet"));
-  }) : h("li", { class: "empty" }, "No company yet."));
-}
-
-async function addCompany(event) {
-  event.preventDefault();
-  const form = event.currentTarget;
-  const errorBox = $("#company-error");
-  errorBox.textContent = "";
-  const name = form.name.value.trim();
-  if (!name) { errorBox.textContent = "Enter the company's name."; form.name.focus(); return; }
-  try {
-    const company = await authed("/companies", { method: "POST", body: { name } });
-    form.reset();
-    toast(`Company ${company.name} added.`);
-    await loadAll();
-  } catch (error) {
-    errorBox.textContent = error.message;
-  }
-}
-
-/* ---------- technicians ---------- */
-
-function accessBoxes(selected, name) {
-  return h("fieldset", { class: "field", dataset: { field: "company_ids" } },
-    h("legend", {}, "Company access"),
-    h("div", { class: "access" }, state.companies.map((c) => h("label", { class: "check" },
-      h("input", { type: "checkbox", name, value: c.company_id, checked: selected.includes(c.company_id) }), c.name))),
-    h("p", { class: "field-error" }));
-}
-
-function checked(form, name) {
-  return [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
-}
-
-function renderTechnicians() {
-  replace($("#technicians"), state.technicians.filter((t) => t.enabled).map((t) => {
-    const capacity = h("input", { type: "number", min: "1", max: "50", value: String(t.capacity) });
-    const general = h("p", { class: "form-error", role: "alert" });
-    const form = h("form", { novalidate: true, class: "grid-form" },
-      h("div", { class: "wide" }, accessBoxes(t.company_ids, "company_ids")),
-      field("capacity", "Maximum concurrent chats", capacity),
-      h("div", { class: "wide" }, general, h("div", { class: "actions" },
-        h("button", { type: "submit", class: "small" }, "Save access"),
-        h("button", {
-          type: "button", class: "small danger",
-          onclick: async () => {
-            if (!window.confirm(`Remove ${t.name}? They will no longer be able to sign in.`)) return;
-            try { await authed(`/technicians/${encodeURIComponent(t.technician_id)}`, { method: "DELETE" }); toast(`${t.name} removed.`); await loadAll(); } catch (error) { general.textContent = error.message; }
-          },
-        }, "Remove"))));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      try {
-        await authed(`/technicians/${encodeURIComponent(t.technician_id)}`, {
-          method: "PATCH", body: { company_ids: checked(form, "company_ids"), capacity: Number(capacity.value) },
-        });
-        showErrors(form, null, {}, general);
-        toast(`${t.name}'s access saved. It applies at their next sign-in.`);
-        await loadAll();
-      } catch (error) {
-        showErrors(form, error, TECH_FIELDS, general);
-      }
-    });
-    return h("li", { class: "tech-row", dataset: { email: t.email } },
-      h("div", { class: "tech-head" }, h("h3", {}, t.name), h("span", { class: "muted" }, t.email),
-        h("span", { class: "small muted" }, t.company_ids.length ? t.company_ids.map(companyName).join(", ") : "No company access")),
-      form);
-  }));
-}
+/* ---------- companies and technicians: see companies.js and technicians.js ---------- */
 
 function setupTechnicianForm() {
   const form = $("#technician-form");
+  let newAccess = null;
   const general = h("p", { class: "form-error", role: "alert" });
   const render = () => replace(form,
     field("name", "Name", h("input", { maxlength: "100", autocomplete: "off" })),
     field("email", "Sign-in e-mail", h("input", { type: "email", maxlength: "254", autocomplete: "off" })),
     field("password", "Initial password", h("input", { type: "password", minlength: "8", maxlength: "128", autocomplete: "new-password" }), "(at least 8 characters)"),
     field("capacity", "Maximum concurrent chats", h("input", { type: "number", min: "1", max: "50", value: "3" })),
-    h("div", { class: "wide" }, accessBoxes([], "new_company_ids")),
+    h("div", { class: "wide" }, (newAccess = companyPicker(() => state.companies, [], { name: "new_company_ids" })).element),
     h("div", { class: "wide" }, general, h("button", { type: "submit" }, "Add technician")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -359,7 +316,7 @@ function setupTechnicianForm() {
       email: form.elements.email.value.trim(),
       password: form.elements.password.value,
       capacity: Number(form.elements.capacity.value || 3),
-      company_ids: checked(form, "new_company_ids"),
+      company_ids: newAccess ? newAccess.values() : [],
     };
     try {
       const tech = await authed("/technicians", { method: "POST", body });
@@ -387,6 +344,11 @@ async function start(me) {
   try {
     await loadAll();
     renderTechnicianForm();
+    mountWebhooks($("#section-webhooks"), (path, options) => auth.call(`/api/webhook${path}`, options), toast);
+    views.roster?.stop();
+    views.roster = mountRoster($("#section-roster"), (path, options) => auth.call(`/api/presence${path}`, options), toast,
+      (path, options) => auth.call(`/api/chat${path}`, options));
+    await mountSupervisors($("#section-supervisors"), authed, toast).refresh();
   } catch (error) {
     toast(error.message, "error");
   }
@@ -395,12 +357,14 @@ async function start(me) {
 }
 
 function init() {
+  trackTopbar();
   setupTabs();
   renderTechnicianForm = setupTechnicianForm();
   $("#signin-form").addEventListener("submit", signIn);
   $("#sign-out").addEventListener("click", () => signOut("You signed out."));
   $("#add-portal").addEventListener("click", () => editPortal(null));
-  $("#company-form").addEventListener("submit", addCompany);
+  views.companies = mountCompanies({ authed, toast, onChanged: loadAll });
+  views.technicians = mountTechnicians({ authed, toast, companies: () => state.companies, companyName, onChanged: loadAll });
   $("#embed-close").addEventListener("click", () => $("#embed-dialog").close());
   const saved = staffSession.load(STORE);
   if (saved) start(saved); else $("#signin-form [name=email]").focus();

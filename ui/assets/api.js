@@ -167,14 +167,14 @@ export class StaffAuth {
 }
 
 /* Field-level messages from a 422 body (or a domain error we can pin to a field). */
-/* Signs a member of staff in and keeps the session under `store`. A person of the other
-   role is pointed to their own page (`wrongRole`); failures are written to `errorBox`.
+/* Signs a member of staff in and keeps the session under `store`. A person of another
+   role (`role`: one, or a list) is pointed to their own page (`wrongRole`); failures are written to `errorBox`.
    Returns the session, or null. */
 export async function signInStaff({ email, password, role, wrongRole, store, errorBox }) {
   errorBox.textContent = "";
   try {
     const me = await api("/api/portal/auth/login", { method: "POST", body: { email, password } });
-    if (me.role !== role) {
+    if (![].concat(role).includes(me.role)) {
       errorBox.textContent = wrongRole;
       return null;
     }

@@ -77,3 +77,13 @@ export async function copyText(text, fallbackField) {
     return false;
   }
 }
+
+/* Keeps `--topbar-h` equal to the sticky top bar's height (it wraps on narrow screens), so
+   sticky tab bars sit below it and scrolled-to content never hides under it. */
+export function trackTopbar(selector = ".topbar") {
+  const bar = document.querySelector(selector);
+  if (!bar) return;
+  const set = () => document.documentElement.style.setProperty("--topbar-h", `${Math.ceil(bar.getBoundingClientRect().height)}px`);
+  set();
+  if ("ResizeObserver" in window) new ResizeObserver(set).observe(bar);
+}

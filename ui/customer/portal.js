@@ -1,20 +1,24 @@
 /* Assistline customer portal, progressive enhancement of
    <div id="assistline-portal" data-subdomain="...">: the right screen for the portal's
-   state, the request form with the server's validation messages inline, a live waiting
-   screen (status, queue position, cancel), the chat, and the transcript at the end.
-   Every text from the server or the technician is inserted with textContent. */
+   state (open, closed, nobody available), the request form with every problem listed at
+   once, a live waiting screen pushed by the server over a WebSocket (status, queue
+   position, estimated wait, how long offers have been out), the leave-a-message form, the
+   chat, and the transcript at the end. Every text from the server or the technician is
+   inserted with textContent. */
 
-import { ApiError, api, fieldErrors } from "../assets/api.js";
+import { ApiError, api, fieldErrors, socketProtocols, wsUrl } from "../assets/api.js";
 import { ChatSocket } from "../assets/chatsocket.js";
 import { announce, formatTime, h, replace } from "../assets/dom.js";
+import { checkFields, markRequired } from "./fields.js";
+import { connectHost } from "./bridge.js";
+import { MessageForm } from "./message.js";
+import { ratingForm } from "./rating.js";
+import { describeWait, elapsed } from "./wait.js";
 
-const POLL_MS = 2000;
 const RECHECK_MS = 15000;
-const FINISHED = new Set(["ended", "rejected", "cancelled"]);
+const RECONNECT_MS = [500, 1000, 2000, 5000, 10000];
+const FINISHED_OR_CHAT = new Set(["ended", "rejected", "cancelled", "chat_open"]);
 const CODE_FIELDS = {
-  invalid_code: "connection_code",
-  description_required: "description",
-  technician_required: "chosen_technician_id",
   technician_unavailable: "chosen_technician_id",
 };
 
@@ -36,7 +40,8 @@ class Portal {
     this.root = root;
     this.subdomain = subdomain;
     this.storeKey = `assistline:request:${subdomain}`;
-    this.pollTimer = null;
+    this.statusSocket = null;
+    this.tick = null;
     this.recheckTimer = null;
     this.chat = null;
     this.lastStatus = null;
@@ -72,6 +77,7 @@ class Portal {
 
   screen(...children) {
     clearInterval(this.recheckTimer);
+    clearInterval(this.tick);
     replace(this.body, h("section", { class: "al-screen al-fade" }, ...children));
     const heading = this.body.querySelector("h2");
     if (heading) { heading.tabIndex = -1; heading.focus({ preventScroll: true }); }
@@ -92,8 +98,29 @@ class Portal {
     this.setTitle(view.company_name);
     this.root.dataset.view = view.view;
     if (view.view === "unavailable") return this.showUnavailable(view);
+    if (view.view === "closed") return this.showClosed(view);
     if (view.view === "no_technician") return this.showNoTechnician(view);
     return this.showForm(view);
+  }
+
+  showClosed(view) {
+    this.screen(h("div", { class: "al-icon al-icon-clock", "aria-hidden": "true" }),
+      h("h2", {}, "We are closed"),
+      h("p", { class: "al-lead al-reopen" }, view.message),
+      this.messageForm("closed", "Leave us a message and we will answer by e-mail."));
+  }
+
+  /* The leave-a-message form, for `reason` (closed, no_technician, long_wait, customer_choice). */
+  messageForm(reason, intro, requestId) {
+    return new MessageForm(this, reason, intro, requestId).element;
+  }
+
+  showMessageSent(email) {
+    this.forget();
+    this.screen(h("div", { class: "al-icon al-icon-done", "aria-hidden": "true" }),
+      h("h2", {}, "Thank you, your message was sent"),
+      h("p", { class: "al-lead" }, `We will answer by e-mail to ${email}.`),
+      h("button", { type: "button", class: "al-secondary", onclick: () => { this.reset(); this.load(); } }, "Back to the start"));
   }
 
   showUnavailable(view) {
@@ -107,8 +134,17 @@ class Portal {
       h("h2", {}, "No technician available right now"),
       h("p", { class: "al-lead" }, view.message),
       h("p", { class: "al-muted" }, "This page checks again every few seconds and shows the form as soon as someone is free."),
-      h("button", { type: "button", class: "al-secondary", onclick: () => this.load() }, "Check again"));
+      h("div", { class: "al-actions" },
+        h("button", { type: "button", class: "al-secondary", onclick: () => this.load() }, "Check again"),
+        h("button", { type: "button", class: "al-secondary", onclick: () => this.offerMessage("no_technician") }, "Leave a message")));
     this.recheckTimer = setInterval(() => this.load(), RECHECK_MS);
+  }
+
+  offerMessage(reason, requestId) {
+    const intro = "Tell us what you need and we will answer by e-mail.";
+    const back = () => (requestId && this.request ? this.follow(this.request) : this.load());
+    this.screen(h("h2", {}, "Leave a message"), this.messageForm(reason, intro, requestId),
+      h("button", { type: "button", class: "al-link", onclick: back }, requestId ? "Back to waiting" : "Back"));
   }
 
   field(name, label, control, hint) {
@@ -117,8 +153,10 @@ class Portal {
     control.id = id;
     control.name = name;
     control.setAttribute("aria-describedby", errorId);
+    const labelEl = h("label", { for: id }, label, hint ? h("span", { class: "al-hint" }, ` ${hint}`) : null);
+    if (control.required) markRequired(labelEl);
     return h("div", { class: "al-field", dataset: { field: name } },
-      h("label", { for: id }, label, hint ? h("span", { class: "al-hint" }, ` ${hint}`) : null),
+      labelEl,
       control,
       h("p", { class: "al-field-error", id: errorId }));
   }
@@ -135,8 +173,10 @@ class Portal {
       parts.push(this.field("customer_email", "E-mail", h("input", { type: "email", autocomplete: "email", maxlength: "254" }), "(optional)"));
       if (type === "smart_match") {
         const errorId = "al-chosen_technician_id-error";
-        parts.push(h("fieldset", { class: "al-field al-choices", dataset: { field: "chosen_technician_id" }, "aria-describedby": errorId },
-          h("legend", {}, "Choose a technician"),
+        const legend = h("legend", {}, "Choose a technician");
+        markRequired(legend);
+        parts.push(h("fieldset", { class: "al-field al-choices", dataset: { field: "chosen_technician_id", required: "true" }, "aria-describedby": errorId },
+          legend,
           view.technicians.map((t) => h("label", { class: "al-choice" },
             h("input", { type: "radio", name: "chosen_technician_id", value: t.technician_id }),
             h("span", { class: "al-avatar", "aria-hidden": "true" }, (t.display_name || "?").slice(0, 1).toUpperCase()),
@@ -153,6 +193,7 @@ class Portal {
     const formError = h("p", { class: "al-form-error", role: "alert" });
     const submit = h("button", { type: "submit" }, label);
     const form = h("form", { class: "al-form", novalidate: true, onsubmit: (e) => { e.preventDefault(); this.submit(form, submit, formError); } },
+      h("p", { class: "al-required-note" }, h("span", { "aria-hidden": "true" }, "* "), "Required"),
       parts, formError, submit);
     const intro = type === "smart_pin" ? view.message
       : view.mode === "queue" ? "Tell us how we can help. Requests are answered in order; you will see your place in the queue."
@@ -183,19 +224,27 @@ class Portal {
       const text = String(value).trim();
       if (text) body[key] = key === "connection_code" ? text.replace(/\s+/g, "") : text;
     }
-    this.showFieldErrors(form, {});
+    const problems = checkFields(form, body);
+    this.showFieldErrors(form, problems);
+    if (Object.keys(problems).length) {
+      formError.textContent = "Please check the highlighted fields.";
+      return;
+    }
     button.disabled = true;
     try {
       const submitted = await this.api(`/public/portals/${encodeURIComponent(this.subdomain)}/requests`, { method: "POST", body });
-      const request = { ...submitted, company_name: this.company, portal_type: this.view.portal_type };
+      const request = {
+        ...submitted, company_name: this.company, portal_type: this.view.portal_type,
+        mode: this.view.mode, max_wait_seconds: this.view.max_wait_seconds,
+        customer_name: body.customer_name, customer_email: body.customer_email,
+      };
       sessionStorage.setItem(this.storeKey, JSON.stringify(request));
       this.follow(request);
     } catch (error) {
       button.disabled = false;
       if (!(error instanceof ApiError)) throw error;
-      if (error.code === "no_technician" || error.code === "portal_unavailable") { await this.load(); return; }
+      if (["no_technician", "portal_unavailable", "portal_closed"].includes(error.code)) { await this.load(); return; }
       const errors = fieldErrors(error, CODE_FIELDS);
-      for (const key of Object.keys(errors)) errors[key] = errors[key].replace(/^Value error, /, "");
       if (error.code === "technician_unavailable") this.refreshChoices(form);
       const pinned = this.showFieldErrors(form, errors);
       if (!pinned || error.status === 429) formError.textContent = error.message;
@@ -225,53 +274,82 @@ class Portal {
     this.request = request;
     this.statusText = h("p", { class: "al-lead", id: "al-status-text" }, "Sending your request…");
     this.position = h("p", { class: "al-position", hidden: true });
+    this.estimate = h("p", { class: "al-estimate", hidden: true });
+    this.since = h("p", { class: "al-muted al-since", hidden: true });
+    this.offerBox = h("div", { class: "al-offer-message", hidden: true });
     this.cancelButton = h("button", { type: "button", class: "al-danger", hidden: true, onclick: () => this.cancel() }, "Cancel my request");
     this.waitError = h("p", { class: "al-form-error", role: "alert" });
     this.screen(h("div", { class: "al-pulse", "aria-hidden": "true" }, h("span"), h("span"), h("span")),
       h("h2", {}, "Your request"),
-      this.statusText, this.position, this.waitError, this.cancelButton);
-    this.poll();
-    clearInterval(this.pollTimer);
-    this.pollTimer = setInterval(() => this.poll(), POLL_MS);
+      this.statusText, this.position, this.estimate, this.since, this.offerBox, this.waitError, this.cancelButton);
+    this.watch();
   }
 
   authed(path, options = {}) {
     return this.api(path, { ...options, token: this.request.token });
   }
 
+  /* The server pushes every change of the request (and of the queue ahead of it). */
+  watch() {
+    this.unwatch();
+    const request = this.request;
+    const path = `/api/portal/requests/${encodeURIComponent(request.request_id)}/ws`;
+    const socket = new WebSocket(wsUrl(path), socketProtocols(request.token));
+    this.statusSocket = socket;
+    this.retry = this.retry || 0;
+    socket.addEventListener("message", (event) => {
+      let frame;
+      try { frame = JSON.parse(event.data); } catch { return; }
+      if (frame.type !== "status") return;
+      this.retry = 0;
+      if (this.waitError) this.waitError.textContent = "";
+      this.onStatus(frame.status);
+    });
+    socket.addEventListener("close", (event) => {
+      if (this.statusSocket !== socket) return;
+      this.statusSocket = null;
+      if (!this.request || this.request !== request || FINISHED_OR_CHAT.has(this.lastStatus?.status)) return;
+      if (event.code === 1008) { this.forget(); this.load(); return; }
+      if (this.waitError) this.waitError.textContent = "Connection problem; reconnecting…";
+      const delay = RECONNECT_MS[Math.min(this.retry, RECONNECT_MS.length - 1)];
+      this.retry += 1;
+      this.reconnectTimer = setTimeout(() => { if (this.request === request) this.watch(); }, delay);
+    });
+  }
+
+  unwatch() {
+    clearTimeout(this.reconnectTimer);
+    const socket = this.statusSocket;
+    this.statusSocket = null;
+    if (socket) socket.close();
+  }
+
   async poll() {
-    let status;
+    /* One read after an action of ours (cancel): the socket brings everything else. */
     try {
-      status = await this.authed(`/requests/${encodeURIComponent(this.request.request_id)}`);
+      this.onStatus(await this.authed(`/requests/${encodeURIComponent(this.request.request_id)}`));
     } catch (error) {
-      if (error.status === 401 || error.status === 403 || error.status === 404) {
-        this.forget();
-        this.load();
-        return;
-      }
-      if (this.waitError) this.waitError.textContent = "Connection problem; retrying…";
-      return;
+      if (error.status === 401 || error.status === 403 || error.status === 404) { this.forget(); this.load(); }
     }
-    if (this.waitError) this.waitError.textContent = "";
-    this.onStatus(status);
   }
 
   onStatus(status) {
     const changed = !this.lastStatus || this.lastStatus.status !== status.status || this.lastStatus.position !== status.position;
     this.lastStatus = status;
     if (status.status === "chat_open" && status.chat_ws_path) {
-      clearInterval(this.pollTimer);
+      this.unwatch();
       if (!this.chat) this.openChat(status);
       return;
     }
     if (status.status === "ended") {
-      clearInterval(this.pollTimer);
+      this.unwatch();
       if (!this.chat) this.showEnded(status.session_id, status.message);
       return;
     }
     if (status.status === "rejected" || status.status === "cancelled") {
-      clearInterval(this.pollTimer);
+      this.unwatch();
       this.forget();
+      if (this.leavingMessage) return;
       return this.showFinished(status);
     }
     if (!this.statusText || !this.statusText.isConnected) return;
@@ -283,7 +361,40 @@ class Portal {
       ? (status.position === 1 ? "You are next in the queue." : `Your position in the queue: ${status.position}`)
       : "";
     this.cancelButton.hidden = !status.cancellable;
-    if (changed) announce(this.statusText.textContent + (status.position ? ` ${this.position.textContent}` : ""));
+    const estimate = describeWait(status.estimated_wait_seconds);
+    this.estimate.hidden = !estimate;
+    this.estimate.textContent = estimate;
+    this.estimate.dataset.seconds = status.estimated_wait_seconds ?? "";
+    this.showWaitingTime(status);
+    if (changed) announce([this.statusText.textContent, this.position.textContent, estimate].filter(Boolean).join(" "));
+  }
+
+  /* Web mode: how long the offers have been out; after the portal's maximum wait, or when
+     nobody is left to answer, the message form is offered. A local clock, not a request. */
+  showWaitingTime(status) {
+    const since = new Date(status.waiting_since).getTime();
+    const web = this.request.mode === "web" || status.status === "offered";
+    const maxWait = (this.request.max_wait_seconds || 180) * 1000;
+    const update = () => {
+      const waited = Date.now() - since;
+      if (web && status.cancellable) {
+        this.since.hidden = false;
+        this.since.textContent = `Offered to our technicians for ${elapsed(waited)}.`;
+      } else {
+        this.since.hidden = true;
+      }
+      const offer = status.cancellable && (status.nobody_available || waited >= maxWait);
+      if (offer && this.offerBox.hidden) {
+        const reason = status.nobody_available ? "no_technician" : "long_wait";
+        replace(this.offerBox,
+          h("p", {}, status.nobody_available ? "Nobody can answer right now." : "Taking longer than expected?"),
+          h("button", { type: "button", class: "al-secondary", onclick: () => this.offerMessage(reason, this.request.request_id) }, "Leave a message instead"));
+        this.offerBox.hidden = false;
+      }
+    };
+    clearInterval(this.tick);
+    update();
+    if (status.cancellable) this.tick = setInterval(update, 1000);
   }
 
   async cancel() {
@@ -313,7 +424,7 @@ class Portal {
 
   openChat(status) {
     const technician = status.technician ? status.technician.display_name : "Your technician";
-    this.messages = h("ol", { class: "al-messages", "aria-label": "Messages", "aria-live": "polite" });
+    this.messages = h("ol", { class: "al-messages", role: "log", "aria-label": "Messages", "aria-live": "polite" });
     this.typing = h("p", { class: "al-typing", "aria-live": "polite" });
     this.chatError = h("p", { class: "al-form-error", role: "alert" });
     const input = h("textarea", {
@@ -335,20 +446,29 @@ class Portal {
       },
     }, h("label", { for: "al-message", class: "al-sr-only" }, `Message to ${technician}`), input, h("button", { type: "submit" }, "Send"));
     this.composer = composer;
+    this.chatHeading = h("h2", {}, `Chat with ${technician}`);
+    this.avatar = h("span", { class: "al-avatar", "aria-hidden": "true" }, technician.slice(0, 1).toUpperCase());
+    this.composerLabel = composer.querySelector("label");
     this.screen(
       h("div", { class: "al-chat-head" },
-        h("span", { class: "al-avatar", "aria-hidden": "true" }, technician.slice(0, 1).toUpperCase()),
-        h("div", {}, h("h2", {}, `Chat with ${technician}`), h("p", { class: "al-muted" }, "You are connected."))),
+        this.avatar,
+        h("div", {}, this.chatHeading, h("p", { class: "al-muted" }, "You are connected."))),
       this.messages, this.typing, this.chatError, composer,
       h("button", { type: "button", class: "al-link", onclick: () => this.leave() }, "Leave the chat"));
     input.focus();
     this.technician = technician;
+    this.guestNames = new Set();
     this.chat = new ChatSocket(status.chat_ws_path, this.request.token, {
       onMessage: (m) => this.addMessage(m),
-      onSession: (s) => { if (s.state === "completed") this.showEnded(s.session_id); },
+      onSession: (s) => {
+        // Colleagues invited into the chat write in it too, but the chat stays with its technician.
+        for (const guest of s.guests || []) if (guest.name) this.guestNames.add(guest.name);
+        if (s.state === "completed") this.showEnded(s.session_id);
+        else if (s.technician_name && s.technician_name !== this.technician) this.showTechnician(s.technician_name);
+      },
       onTyping: (t) => {
         if (t.author !== "technician") return;
-        this.typing.textContent = `${technician} is typing…`;
+        this.typing.textContent = `${this.technician} is typing…`;
         clearTimeout(this.typingTimer);
         this.typingTimer = setTimeout(() => { this.typing.textContent = ""; }, 4000);
       },
@@ -360,6 +480,15 @@ class Portal {
     this.chat.open();
   }
 
+  /* A colleague took the chat over (a transfer): the heading follows who is helping now. */
+  showTechnician(name) {
+    if (!this.chatHeading) return;
+    this.technician = name;
+    this.chatHeading.textContent = `Chat with ${name}`;
+    this.avatar.textContent = name.slice(0, 1).toUpperCase();
+    this.composerLabel.textContent = `Message to ${name}`;
+  }
+
   addMessage(m) {
     if (!this.messages) return;
     const mine = m.author === "customer";
@@ -369,7 +498,11 @@ class Portal {
       who ? h("span", { class: "al-meta" }, `${who} · ${formatTime(m.sent_at)}`) : null,
       h("span", { class: "al-text" }, m.text)));
     this.messages.scrollTop = this.messages.scrollHeight;
-    if (m.author === "technician") this.typing.textContent = "";
+    if (m.author === "technician") { this.typing.textContent = ""; this.onTechnicianMessage?.(m); }
+    // Whoever writes now is who helps now (the chat may have come from the queue to a colleague).
+    if (m.author === "technician" && m.author_name && m.author_name !== this.technician && !this.guestNames?.has(m.author_name)) {
+      this.showTechnician(m.author_name);
+    }
   }
 
   leave() {
@@ -382,7 +515,7 @@ class Portal {
     if (this.ended) return;
     this.ended = true;
     this.chat?.close();
-    clearInterval(this.pollTimer);
+    this.unwatch();
     const downloadError = h("p", { class: "al-form-error", role: "alert" });
     const token = this.request.token;
     const history = this.messages;
@@ -395,6 +528,7 @@ class Portal {
         h("button", { type: "button", class: "al-secondary", onclick: () => { this.reset(); this.load(); } }, "Start a new request")),
       downloadError,
     ];
+    if (id && token) children.push(ratingForm(id, token)); // satisfaction: ./rating.js
     if (history && history.children.length) {
       history.classList.add("al-history");
       children.push(h("details", { class: "al-details" }, h("summary", {}, "Show the conversation"), history));
@@ -404,6 +538,8 @@ class Portal {
   }
 
   reset() {
+    this.unwatch();
+    this.leavingMessage = false;
     this.chat = null;
     this.messages = null;
     this.ended = false;
@@ -436,6 +572,7 @@ export function mount(root) {
   ensureStylesheet();
   const subdomain = findSubdomain(root);
   const portal = new Portal(root, subdomain);
+  connectHost(portal);
   if (!subdomain) {
     portal.setTitle("Assistline");
     portal.screen(h("h2", {}, "Support portal not found"), h("p", {}, "This page does not say which support portal to open."));

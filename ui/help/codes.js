@@ -8,7 +8,11 @@ function grouped(code) {
   return code.replace(/(\d{3})(?=\d)/g, "$1 ");
 }
 
-export function setupCodes({ authed, toast, companies }) {
+export function setupCodes({ authed, toast, companies: served }) {
+  // Until dispatch says which of them have a Phone portal, none: a code for a Web or Queue
+  // portal would have nowhere to be entered.
+  let companies = [];
+  let known = false;
   const form = $("#code-form");
   const select = $("#code-company");
   const errorBox = $("#code-error");
@@ -16,16 +20,26 @@ export function setupCodes({ authed, toast, companies }) {
   let codes = [];
 
   // Ids until portal-svc tells us the companies' names.
-  const names = new Map(companies.map((id) => [id, id]));
+  const names = new Map(served.map((id) => [id, id]));
   const label = (id) => names.get(id) || id;
-  const renderOptions = () => replace(select, companies.map((id) => h("option", { value: id }, label(id))));
+  const hint = $("#codes-hint");
+  const renderOptions = () => {
+    const keep = select.value;
+    replace(select, companies.map((id) => h("option", { value: id }, label(id))));
+    if (companies.includes(keep)) select.value = keep;
+    $("#code-company-field").hidden = companies.length <= 1;
+    form.hidden = !companies.length;
+    hint.textContent = !known ? "" : companies.length
+      ? "For customers you are helping on the phone: read the code out; it works once, for you only."
+      : "Connection codes are for Phone-mode portals, and none of the companies you serve has one.";
+  };
   renderOptions();
-  $("#code-company-field").hidden = companies.length <= 1;
-  authed("/api/portal/companies").then((known) => {
-    for (const company of known) names.set(company.company_id, company.name);
+  const loadNames = () => authed("/api/portal/companies").then((list) => {
+    for (const company of list) names.set(company.company_id, company.name);
     renderOptions();
     render();
   }).catch(() => {});
+  loadNames();
 
   function render() {
     const now = Date.now();
@@ -36,7 +50,7 @@ export function setupCodes({ authed, toast, companies }) {
         h("div", { class: "row" },
           h("span", { class: "code", "aria-label": `Code ${c.code.split("").join(" ")}` }, grouped(c.code)),
           countdown),
-        h("p", { class: "small muted" }, companies.length > 1 ? `For ${label(c.company_id)}` : ""),
+        companies.length > 1 ? h("p", { class: "small muted" }, `For ${label(c.company_id)}`) : null,
         h("div", { class: "actions" },
           h("button", {
             type: "button", class: "small secondary",
@@ -60,7 +74,15 @@ export function setupCodes({ authed, toast, companies }) {
 
   async function load() {
     try {
-      codes = (await authed("/api/dispatch/codes")).codes;
+      const answer = await authed("/api/dispatch/codes");
+      codes = answer.codes;
+      if (Array.isArray(answer.company_ids)) {
+        const changed = answer.company_ids.join(",") !== companies.join(",");
+        companies = answer.company_ids;
+        known = true;
+        if (changed && companies.some((id) => names.get(id) === id)) loadNames();
+        renderOptions();
+      }
       render();
     } catch (error) {
       errorBox.textContent = error.message;
@@ -97,5 +119,9 @@ export function setupCodes({ authed, toast, companies }) {
   const ticker = setInterval(tick, 1000);
   // A code disappears once a customer uses it: the server is the one who knows.
   const refresher = setInterval(load, CODES_REFRESH_MS);
-  return { stop: () => { clearInterval(ticker); clearInterval(refresher); } };
+  return {
+    stop: () => { clearInterval(ticker); clearInterval(refresher); },
+    /* The technician's access changed: names of new companies, and which take codes. */
+    setCompanies: (ids) => { for (const id of ids) if (!names.has(id)) names.set(id, id); loadNames(); load(); },
+  };
 }

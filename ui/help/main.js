@@ -1,15 +1,24 @@
 /* Technician help center: sign-in, availability, incoming requests, lists, chats. */
 
 import { StaffAuth, signInStaff, staffSession } from "../assets/api.js";
-import { $, announce, formatCountdown, h, replace } from "../assets/dom.js";
+import { $, announce, formatCountdown, formatTime, h, replace, trackTopbar } from "../assets/dom.js";
 import { chime, dismissNotification, notify, primeAudio } from "./alerts.js";
 import { ChatPanel } from "./chat.js";
 import { setupCodes } from "./codes.js";
+import { setupMessages } from "./messages.js";
 import { setupPreferences } from "./prefs.js";
 import { PresenceSocket } from "./presence.js";
+import { showMissedNotice, showReason } from "./status-reason.js";
+import { setupCanned } from "./canned.js";
+import { setupTransfers } from "./transfer.js";
+import { setupInvitations } from "./invite.js";
 
 const STORE = "assistline:help";
 const REFRESH_MS = 4000;
+const ACCESS_CHECK_MS = 8000;
+const TITLE = document.title;
+const COMPLETED_PAGE = 10;
+const COMPLETED_REFRESH_MS = 30000;
 
 const state = {
   me: null,
@@ -21,6 +30,12 @@ const state = {
   accepting: new Set(),
   refreshTimer: null,
   tickTimer: null,
+  accessTimer: null,
+  // Requests whose chat this page saw end: dispatch may list them a moment longer.
+  finished: new Set(),
+  completed: [],
+  completedQuery: "",
+  completedPage: 0,
 };
 
 export function toast(text, kind = "") {
@@ -36,6 +51,8 @@ const auth = new StaffAuth(STORE, {
 });
 
 function authed(path, options = {}) {
+  // Nothing is sent for a signed-out page (a stray control, a timer after sign-out).
+  if (!auth.token) return Promise.reject(Object.assign(new Error("Sign in first."), { status: 401, code: "signed_out" }));
   return auth.call(path, options);
 }
 
@@ -79,9 +96,19 @@ function signOut(message) {
   state.codes?.stop();
   for (const panel of state.chats.values()) panel.destroy();
   state.chats.clear();
-  state.alerts.clear();
+  for (const id of [...state.alerts.keys()]) removeAlert(id);
+  state.transfers?.clear();
+  state.invitations?.clear();
+  state.finished.clear();
+  state.known = null;
+  state.dismissed.clear();
+  state.completed = [];
+  state.completedAt = 0;
+  $("#chats-empty").hidden = false;
   clearInterval(state.refreshTimer);
   clearInterval(state.tickTimer);
+  clearInterval(state.accessTimer);
+  updateTitle();
   auth.end();
   state.me = null;
   showSignIn(message);
@@ -101,6 +128,7 @@ function showStatus(view) {
   $("#status-menu").hidden = !view.status_menu;
   $("#no-menu").hidden = Boolean(view.status_menu);
   $("#status-select").value = view.status;
+  showReason(view);
   const hint = $("#incoming-hint");
   hint.textContent = view.status === "available"
     ? "You are available: requests offered to you appear here."
@@ -109,6 +137,10 @@ function showStatus(view) {
 
 async function chooseStatus(event) {
   const select = event.currentTarget;
+  if (!state.me) {
+    showSignIn("Sign in first: your status applies to your signed-in help center.");
+    return;
+  }
   select.disabled = true;
   try {
     const view = await authed("/api/presence/me/status", { method: "PUT", body: { status: select.value } });
@@ -125,11 +157,15 @@ function onPresenceFrame(frame) {
   switch (frame.type) {
     case "hello":
       showStatus(frame);
+      state.transfers?.refresh();
       state.prefs = frame.preferences || state.prefs;
       state.preferences?.show(state.prefs);
       break;
     case "status":
       showStatus(frame);
+      break;
+    case "missed_requests":
+      showMissedNotice(frame);
       break;
     case "alert":
       addAlert(frame);
@@ -141,6 +177,7 @@ function onPresenceFrame(frame) {
       toast(frame.message, "error");
       break;
     default:
+      if (!state.transfers?.onFrame(frame)) state.invitations?.onFrame(frame);
       break;
   }
 }
@@ -187,10 +224,13 @@ function withdrawAlert(requestId, reason) {
 }
 
 function updateAlertCount() {
-  $("#incoming-count").textContent = String(state.alerts.size);
+  const handovers = (state.transfers?.count || 0) + (state.invitations?.count || 0);
+  $("#incoming-count").textContent = String(state.alerts.size + handovers);
 }
 
 function tickAlerts() {
+  state.transfers?.tick();
+  state.invitations?.tick();
   const now = Date.now();
   for (const [id, entry] of state.alerts) {
     const expires = entry.alert.expires_at ? Date.parse(entry.alert.expires_at) : null;
@@ -264,20 +304,39 @@ let refreshing = null;
 async function refreshLists() {
   if (!state.me) return;
   if (refreshing) return refreshing;
+  // Alerts shown before this refresh began, to check against dispatch's current list.
+  const shownBefore = new Set(state.alerts.keys());
   refreshing = (async () => {
     try {
+      // Completed changes only when a chat ends: read it then, and now and again.
+      const readCompleted = state.completedStale || Date.now() - (state.completedAt || 0) > COMPLETED_REFRESH_MS;
+      if (readCompleted) state.completedStale = false;
       const [requests, active, completed] = await Promise.all([
         authed("/api/dispatch/requests"),
         authed("/api/chat/sessions?state=active&limit=100"),
-        authed("/api/chat/sessions?state=completed&limit=50"),
+        readCompleted ? authed("/api/chat/sessions?state=completed&limit=100") : null,
       ]);
-      const mine = (s) => s.technician_id === state.me.user_id;
+      if (completed) state.completedAt = Date.now();
+      // Notes of chats sent back to the queue, shown in the chat when it opens.
+      state.handoverNotes = new Map(requests.requests.filter((r) => r.handover_note).map((r) => [r.request_id, r.handover_note]));
+      // Chats joined as an invited colleague are another technician's, listed by dispatch.
+      state.guestOf = new Set(requests.requests.filter((r) => r.guest).map((r) => r.request_id));
+      const mine = (s) => s.technician_id === state.me.user_id || state.guestOf.has(s.request_id);
+      const ownedOnly = (s) => s.technician_id === state.me.user_id;
       const activeSessions = active.sessions.filter(mine);
       const withSession = new Set(activeSessions.map((s) => s.request_id));
-      const fresh = requests.requests.filter((r) => !withSession.has(r.request_id));
+      const completedMine = completed ? completed.sessions.filter(ownedOnly) : state.completed;
+      for (const session of completedMine) state.finished.add(session.request_id);
+      // A request whose chat is open or over is not "new", even while dispatch catches up.
+      const fresh = requests.requests.filter((r) => !withSession.has(r.request_id) && !state.finished.has(r.request_id));
+      const pending = new Set(fresh.filter((r) => r.state === "offered" || r.acknowledged === false).map((r) => r.request_id));
+      for (const id of shownBefore) {
+        if (!pending.has(id) && !state.accepting.has(id)) removeAlert(id);
+      }
       renderList("new", fresh, "Nothing new.", renderRequest);
       renderList("active", activeSessions, "No active chats.", renderActive);
-      renderList("completed", completed.sessions.filter(mine), "No completed sessions yet.", renderCompleted);
+      state.completed = completedMine;
+      renderCompletedList();
       for (const session of activeSessions) {
         const wanted = state.wanted && state.wanted.has(session.request_id);
         const isNew = !state.known?.has(session.session_id);
@@ -303,26 +362,143 @@ function renderRequest(r) {
       h("strong", {}, r.customer_name),
       h("span", { class: `badge ${r.state === "offered" ? "" : "ok"}` }, r.state === "offered" ? "Offered" : "Assigned")),
     h("p", { class: "small muted" }, r.description || "No description given."),
+    r.handover_note ? h("p", { class: "small transfer-note" }, h("strong", {}, "Note from your colleague: "), r.handover_note) : null,
     label ? h("button", { type: "button", class: "small", onclick: () => acceptRequest(r.request_id) }, label)
       : h("p", { class: "small muted" }, "The chat is opening…"));
 }
 
 function renderActive(s) {
-  return h("li", {},
+  const unread = state.chats.get(s.session_id)?.unread || 0;
+  return h("li", { dataset: { sessionId: s.session_id } },
     h("div", { class: "row" },
-      h("strong", {}, s.customer_name),
+      h("strong", {}, s.customer_name, unread ? h("span", { class: "unread", "aria-label": `${unread} unread` }, String(unread)) : null),
       h("button", { type: "button", class: "small secondary", onclick: () => openChat(s, true) }, state.chats.has(s.session_id) ? "Go to chat" : "Open chat")),
     h("p", { class: "small muted" }, s.description || "No description given."));
 }
 
-function renderCompleted(s) {
-  const outcome = s.outcome ? s.outcome[0].toUpperCase() + s.outcome.slice(1) : "Unknown";
-  return h("li", {},
+function outcomeLabel(outcome) {
+  return outcome ? outcome[0].toUpperCase() + outcome.slice(1) : "Unknown";
+}
+
+function formatDuration(ms) {
+  const minutes = Math.max(0, Math.round(ms / 60000));
+  if (minutes < 1) return "under a minute";
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+function formatDate(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? "" : date.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
+/* Completed: searchable (customer, problem, notes) and paged, newest first. */
+function renderCompletedList() {
+  const query = state.completedQuery.trim().toLowerCase();
+  const matching = query
+    ? state.completed.filter((s) => [s.customer_name, s.description, s.notes].some((t) => (t || "").toLowerCase().includes(query)))
+    : state.completed;
+  const pages = Math.max(1, Math.ceil(matching.length / COMPLETED_PAGE));
+  state.completedPage = Math.min(state.completedPage, pages - 1);
+  const start = state.completedPage * COMPLETED_PAGE;
+  document.querySelector('[data-count="completed"]').textContent = String(state.completed.length);
+  const empty = query ? "No completed session matches your search." : "No completed sessions yet.";
+  const list = $("#list-completed");
+  const open = new Set([...list.querySelectorAll("li[data-open]")].map((li) => li.dataset.sessionId));
+  const items = matching.slice(start, start + COMPLETED_PAGE).map((s) => renderCompleted(s, open.has(s.session_id)));
+  replace(list, items.length ? items : h("li", { class: "empty" }, empty));
+  $("#completed-pager").hidden = matching.length <= COMPLETED_PAGE;
+  $("#completed-page").textContent = `Page ${state.completedPage + 1} of ${pages} · ${matching.length} sessions`;
+  $("#completed-prev").disabled = state.completedPage === 0;
+  $("#completed-next").disabled = state.completedPage >= pages - 1;
+}
+
+function renderCompleted(s, reopen) {
+  const transcript = h("ol", { class: "transcript", hidden: true, tabindex: "0", "aria-label": `Transcript of the chat with ${s.customer_name}` });
+  const read = h("button", { type: "button", class: "small secondary", "aria-expanded": "false" }, "Read transcript");
+  const item = h("li", { dataset: { sessionId: s.session_id } },
     h("div", { class: "row" },
       h("strong", {}, s.customer_name),
-      h("span", { class: `badge ${s.outcome === "resolved" ? "ok" : s.outcome === "unresolved" ? "warn" : "off"}` }, outcome)),
+      h("span", { class: `badge ${s.outcome === "resolved" ? "ok" : s.outcome === "unresolved" ? "warn" : "off"}` }, outcomeLabel(s.outcome))),
+    h("p", { class: "small muted done-meta" },
+      h("span", {}, formatDate(s.opened_at)),
+      s.ended_at ? h("span", {}, `Lasted ${formatDuration(Date.parse(s.ended_at) - Date.parse(s.opened_at))}`) : null),
+    h("p", { class: "small muted" }, s.description || "No description given."),
     s.notes ? h("p", { class: "small" }, "Notes: ", s.notes) : null,
-    h("button", { type: "button", class: "small quiet", onclick: () => downloadTranscript(s) }, "Download transcript"));
+    s.rating ? h("p", { class: "small", dataset: { rating: String(s.rating.score) } }, `Customer rating: ${s.rating.score} of 5`, s.rating.comment ? ` — “${s.rating.comment}”` : "") : null,
+    h("div", { class: "actions" }, read,
+      h("button", { type: "button", class: "small quiet", onclick: () => downloadTranscript(s) }, "Download transcript")),
+    transcript);
+  const toggle = async () => {
+    const opening = transcript.hidden;
+    read.setAttribute("aria-expanded", String(opening));
+    read.textContent = opening ? "Hide transcript" : "Read transcript";
+    transcript.hidden = !opening;
+    if (opening) item.dataset.open = "1"; else delete item.dataset.open;
+    if (!opening) return;
+    replace(transcript, h("li", { class: "muted" }, "Loading…"));
+    try {
+      const detail = await authed(`/api/chat/sessions/${encodeURIComponent(s.session_id)}`);
+      replace(transcript, detail.messages.length ? detail.messages.map((m) => h("li", {},
+        h("span", { class: "who" }, m.author === "system" ? "" : `${m.author === "technician" ? "You" : m.author_name || "Customer"} · ${formatTime(m.sent_at)}: `),
+        m.text)) : h("li", { class: "muted" }, "No messages were exchanged."));
+    } catch (error) {
+      replace(transcript, h("li", { class: "form-error" }, `The transcript could not be loaded: ${error.message}`));
+    }
+  };
+  read.addEventListener("click", toggle);
+  if (reopen) toggle();
+  return item;
+}
+
+function setupCompletedTools() {
+  const search = $("#completed-search");
+  search.addEventListener("input", () => { state.completedQuery = search.value; state.completedPage = 0; renderCompletedList(); });
+  $("#completed-prev").addEventListener("click", () => { state.completedPage -= 1; renderCompletedList(); });
+  $("#completed-next").addEventListener("click", () => { state.completedPage += 1; renderCompletedList(); });
+}
+
+/* ---------- unread messages ---------- */
+
+function updateTitle() {
+  let unread = 0;
+  for (const panel of state.chats.values()) unread += panel.unread;
+  document.title = unread ? `(${unread}) ${TITLE}` : TITLE;
+  for (const li of document.querySelectorAll("#list-active li[data-session-id]")) {
+    const count = state.chats.get(li.dataset.sessionId)?.unread || 0;
+    const strong = li.querySelector("strong");
+    strong.querySelector(".unread")?.remove();
+    if (count) strong.append(h("span", { class: "unread", "aria-label": `${count} unread` }, String(count)));
+  }
+}
+
+function onUnread(panel) {
+  updateTitle();
+  if (state.prefs.sound) chime();
+  if (panel.unread === 1) announce(`New message from ${panel.session.customer_name}.`);
+}
+
+/* ---------- access changes, live ---------- */
+
+/* An admin may change the technician's companies at any time: follow their record (not
+   the token's claims) and renew the token so sockets and lists use the new access. */
+async function checkAccess() {
+  if (!state.me) return;
+  try {
+    const current = await authed("/api/portal/auth/me");
+    const before = [...(state.me.company_ids || [])].sort().join(",");
+    const now = [...(current.company_ids || [])].sort().join(",");
+    if (before === now) return;
+    await auth.refresh();
+    state.me = { ...state.me, ...auth.me, company_ids: current.company_ids };
+    state.codes?.setCompanies(current.company_ids);
+    toast(current.company_ids.length
+      ? "Your company access changed: lists and codes now follow it."
+      : "You no longer have access to any company.");
+    refreshLists();
+  } catch {
+    /* The next check tries again. */
+  }
 }
 
 async function downloadTranscript(session) {
@@ -342,8 +518,23 @@ async function downloadTranscript(session) {
 
 /* ---------- chats side by side ---------- */
 
+/* The chat went to a colleague or back to the queue: it is no longer this technician's. */
+function handOff(panel, message) {
+  if (state.chats.get(panel.id) !== panel) return; // already closed (the click and the frame both say so)
+  state.transfers?.detach(panel);
+  state.invitations?.detach(panel);
+  panel.destroy();
+  state.chats.delete(panel.id);
+  state.dismissed.add(panel.id);
+  $("#chats-empty").hidden = state.chats.size > 0;
+  toast(message);
+  refreshLists();
+}
+
 function openChat(session, focus) {
   let panel = state.chats.get(session.session_id);
+  // A chat joined as an invited colleague opens as a guest's (Leave chat, no End session).
+  if (state.guestOf?.has(session.request_id)) session = { ...session, guest: true };
   if (!panel) {
     panel = new ChatPanel(session, {
       token: () => auth.token,
@@ -356,9 +547,19 @@ function openChat(session, focus) {
         $("#chats-empty").hidden = state.chats.size > 0;
         refreshLists();
       },
-      onEnded: () => refreshLists(),
+      onEnded: (p) => { state.finished.add(p.session.request_id); state.completedStale = true; refreshLists(); },
+      onUnread,
+      onRead: () => updateTitle(),
+      me: () => state.me?.user_id,
+      myName: () => state.me?.name,
+      onTransferredAway: (p) => handOff(p, `The chat with ${p.session.customer_name} is now with your colleague.`),
+      onLeft: (p) => handOff(p, `You left the chat with ${p.session.customer_name}.`),
+      sound: () => state.prefs.sound,
     });
     state.chats.set(session.session_id, panel);
+    state.transfers?.attach(panel, state.handoverNotes?.get(session.request_id));
+    state.invitations?.attach(panel);
+    state.canned?.attach(panel, () => ({ customer_name: session.customer_name, technician_name: state.me?.name, company_name: session.company_name }));
     $("#chats").append(panel.el);
     $("#chats-empty").hidden = true;
     announce(`Chat with ${session.customer_name} opened.`);
@@ -384,17 +585,40 @@ function start(me) {
   state.presence.start();
   state.preferences = setupPreferences({ authed, toast, getPrefs: () => state.prefs, setPrefs: (p) => { state.prefs = p; } });
   state.codes = setupCodes({ authed, toast, companies: me.company_ids });
+  state.messages ||= setupMessages({ authed, toast });
+  state.canned ||= setupCanned({ authed, toast });
+  state.invitations ||= setupInvitations({
+    authed,
+    toast,
+    list: $("#alerts"),
+    onAccepted: (invitation) => { state.wanted ||= new Set(); state.wanted.add(invitation.request_id); refreshLists(); },
+    onCountChange: updateAlertCount,
+    onLeft: handOff,
+  });
+  state.transfers ||= setupTransfers({
+    authed,
+    toast,
+    list: $("#alerts"),
+    onAccepted: (offer) => { state.wanted ||= new Set(); state.wanted.add(offer.request_id); refreshLists(); },
+    onCountChange: updateAlertCount,
+    onHandedOff: handOff,
+    onRefreshed: (body) => state.invitations?.sync(body.invitations || []),
+  });
+  state.transfers.refresh();
   authed("/api/presence/me").then(showStatus).catch(() => {});
   authed("/api/presence/me/preferences").then((p) => { state.prefs = p; state.preferences.show(p); }).catch(() => {});
   refreshLists();
   state.refreshTimer = setInterval(refreshLists, REFRESH_MS);
   state.tickTimer = setInterval(tickAlerts, 1000);
+  state.accessTimer = setInterval(checkAccess, ACCESS_CHECK_MS);
   $("#main").focus();
 }
 
 function init() {
+  trackTopbar();
   primeAudio();
   setupTabs();
+  setupCompletedTools();
   $("#signin-form").addEventListener("submit", signIn);
   $("#sign-out").addEventListener("click", () => signOut("You signed out."));
   $("#status-select").addEventListener("change", chooseStatus);

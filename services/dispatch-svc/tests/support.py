@@ -17,6 +17,7 @@ from contracts import (
     TechnicianAvailable,
     TechnicianUnavailable,
     TechnicianUpdated,
+    partition_headers,
 )
 
 ACCOUNT = "acc_test"
@@ -51,6 +52,8 @@ class Bus:
                 correlation_id=event.correlation_id,
                 content_type="application/json",
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                # As servicekit's publisher: dispatch partitions company events on it.
+                headers=partition_headers(event.data),
             ),
             routing_key=event.data.routing_key(),
         )

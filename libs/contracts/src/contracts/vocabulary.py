@@ -34,6 +34,9 @@ class UnavailableReason(StrEnum):
     DISCONNECTED = "disconnected"
     """The help center lost its connection for longer than the grace period."""
     ACCESS_REVOKED = "access_revoked"
+    MISSED_REQUESTS = "missed_requests"
+    """Too many offers or Queue assignments in a row went unanswered: presence-svc set the
+    technician unavailable until they choose Available again."""
 
 
 class RejectionReason(StrEnum):
@@ -49,6 +52,26 @@ class WithdrawalReason(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     TECHNICIAN_UNAVAILABLE = "technician_unavailable"
+
+
+class TransferLapseReason(StrEnum):
+    """Why a pending hand-over (a transfer or an invitation to join) ended without happening."""
+
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    """The request moved on first (the colleague became unavailable, …)."""
+    CHAT_ENDED = "chat_ended"
+    """The chat ended while the colleague had not answered yet."""
+
+
+class GuestLeftReason(StrEnum):
+    """Why a colleague invited into a chat is no longer in it."""
+
+    LEFT = "left"
+    """They chose to leave."""
+    CHAT_ENDED = "chat_ended"
+    """The chat ended with them still in it."""
 
 
 class SessionOutcome(StrEnum):

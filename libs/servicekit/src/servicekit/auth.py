@@ -1,7 +1,8 @@
 """Access tokens: issued by portal-svc, verified by every service.
 
-Three roles never mix: admins configure their account, technicians see only the companies
-they were given, customers see only the request their token was issued for.
+The roles never mix: admins configure their account, technicians see only the companies
+they were given, customers see only the request their token was issued for, supervisors
+only read the dashboard of their account's companies (portal-svc alone serves them).
 """
 
 import secrets
@@ -23,6 +24,8 @@ class Role(StrEnum):
     ADMIN = "admin"
     TECHNICIAN = "technician"
     CUSTOMER = "customer"
+    SUPERVISOR = "supervisor"
+    """Reads the live dashboard of the account's companies, and nothing else."""
     SERVICE = "service"
     """Another Assistline service (e.g. a read-model bootstrap over HTTP)."""
 

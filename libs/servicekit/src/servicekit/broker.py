@@ -7,6 +7,7 @@ that cannot even be parsed is rejected straight to the service's `.dlq`.
 """
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -22,6 +23,8 @@ from pydantic import ValidationError
 
 from contracts import DEAD_LETTER_EXCHANGE, EVENTS_EXCHANGE, EventPayload
 from servicekit.logging import FASTSTREAM_LOGGER, get_logger
+from servicekit.metrics import Metrics
+from servicekit.tracing import Tracing
 
 DELIVERY_LIMIT = 5
 LIVE_EXCHANGE = "assistline.live"
@@ -74,7 +77,13 @@ class EventContext(BaseMiddleware):
 
     A message that does not validate can never succeed, so it is rejected at once (to the
     service's `.dlq`) instead of being redelivered until the delivery limit.
+
+    The same outcome and duration feed the service's metrics (per event type), when given.
     """
+
+    def __init__(self, msg: Any, /, *, context: Any, metrics: Metrics | None = None) -> None:
+        super().__init__(msg, context=context)
+        self.metrics = metrics
 
     async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
         with structlog.contextvars.bound_contextvars(
@@ -104,10 +113,8 @@ class EventContext(BaseMiddleware):
                 outcome, failure = "nack", error
                 raise
             finally:
-                fields: dict[str, Any] = {
-                    "outcome": outcome,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                }
+                elapsed = time.perf_counter() - started
+                fields: dict[str, Any] = {"outcome": outcome, "duration_ms": round(elapsed * 1000, 1)}
                 if failure is not None and outcome == "reject":
                     fields["error"] = str(failure)[:500]
                 if failure is not None and outcome == "nack":
@@ -116,6 +123,8 @@ class EventContext(BaseMiddleware):
                     # Live frames between replicas are chatter, not events.
                     log.debug("live frame consumed", **fields)
                 else:
+                    if self.metrics is not None:
+                        self.metrics.event_consumed(_event_type(msg), outcome, elapsed)
                     level = {"ack": logging.INFO, "reject": logging.WARNING}.get(outcome, logging.ERROR)
                     log.log(level, "event consumed", **fields)
 
@@ -123,16 +132,24 @@ class EventContext(BaseMiddleware):
 SPECIFICATION_URL = "amqp://rabbitmq:5672/"
 
 
-def make_broker(url: str, *, service: str, **options: Any) -> RabbitBroker:
+def make_broker(
+    url: str, *, service: str, metrics: Metrics | None = None, tracing: Tracing | None = None, **options: Any
+) -> RabbitBroker:
     """The service's broker. FastStream's own per-message "Received"/"Processed" lines go to
-    DEBUG: `EventContext` writes the one INFO line per message."""
+    DEBUG: `EventContext` writes the one INFO line per message (and counts it in `metrics`).
+    With tracing on, a CONSUMER span wraps it all (first middleware = outermost), so the
+    handler's writes, the events it stages and its log lines belong to the message's trace."""
+    consumer_span = tracing.consumer_middleware() if tracing is not None else None
     return RabbitBroker(
         url,
         app_id=service,
         # The AsyncAPI document names a stable server, never the run's URL (vhost, credentials).
         specification_url=SPECIFICATION_URL,
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        middlewares=(EventContext,),
+        middlewares=(
+            *([consumer_span] if consumer_span is not None else []),
+            functools.partial(EventContext, metrics=metrics),
+        ),
         logger=logging.getLogger(FASTSTREAM_LOGGER),
         log_level=logging.DEBUG,
         # The services stay up (and say so on /ready) while RabbitMQ is unreachable.

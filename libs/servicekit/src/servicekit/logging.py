@@ -6,6 +6,9 @@ with the same processors (structlog's `ProcessorFormatter`): JSON lines when the
 not a terminal (containers, honcho with `LOG_JSON=true`, tests), readable console lines at
 a terminal. Every line names its logger (`logger`) and service (`service`), and carries the
 event and correlation ids of the message being handled (bound in `broker.EventContext`).
+With tracing on, a line written while a span is current — uvicorn's access line inside the
+HTTP server span, a consumer's or a periodic tick's lines — carries its `trace_id` and
+`span_id`, so a log search finds the trace and the trace the lines.
 """
 
 import logging
@@ -13,6 +16,7 @@ import sys
 from typing import Any, TextIO
 
 import structlog
+from opentelemetry import trace
 from structlog.typing import EventDict, Processor
 
 QUIET_LIBRARIES = {"pymongo": logging.WARNING, "aiormq": logging.WARNING, "aio_pika": logging.WARNING}
@@ -28,6 +32,16 @@ def _add_service(service: str) -> Processor:
         return event
 
     return add
+
+
+def _add_trace(_logger: Any, _method: str, event: EventDict) -> EventDict:
+    # Tracing off: the current span is the invalid one, and nothing is added.
+    if "trace_id" not in event:
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid:
+            event["trace_id"] = f"{context.trace_id:032x}"
+            event["span_id"] = f"{context.span_id:016x}"
+    return event
 
 
 class _HandledByEventContext(logging.Filter):
@@ -49,6 +63,7 @@ def configure_logging(
     use_json = (not stream.isatty()) if json is None else json
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
+        _add_trace,
         _add_service(service),
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,

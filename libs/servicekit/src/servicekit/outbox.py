@@ -33,6 +33,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import ConnectionFailure
 
 from contracts import Envelope, payload_type
+from servicekit import tracing
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
@@ -80,7 +81,12 @@ def consume_once(event_id: object) -> tuple[Doc, Update]:
 
 
 def _entry(event: Envelope[Any]) -> Doc:
-    return {"_id": str(event.event_id), "type": event.type, "body": event.model_dump(mode="json")}
+    entry: Doc = {"_id": str(event.event_id), "type": event.type, "body": event.model_dump(mode="json")}
+    # The staging span's trace context rides with the event, so whoever publishes it later
+    # (this process right away, or any replica's sweeper) continues the same trace.
+    if (context := tracing.capture()) is not None:
+        entry[tracing.TRACE_FIELD] = context
+    return entry
 
 
 def _staging(events: Sequence[Envelope[Any]]) -> Update:
@@ -145,8 +151,10 @@ class OutboxCollection:
 
 
 class Outbox:
-    def __init__(self, publish: Publish) -> None:
+    def __init__(self, publish: Publish, *, on_failure: Callable[[], None] | None = None) -> None:
         self._publish = publish
+        self._on_failure = on_failure
+        """Told of every publication that failed on an outage (a metric)."""
         self._collections: dict[str, OutboxCollection] = {}
         # Documents whose publication failed on a transient error: retried on the next
         # sweep, which the failure wakes up at once, whatever their lease says.
@@ -168,6 +176,14 @@ class Outbox:
     async def ensure_indexes(self) -> None:
         for writer in self._collections.values():
             await writer.raw.create_index(LEASE, sparse=True)
+
+    async def backlog(self) -> dict[str, int]:
+        """Documents with events staged, per collection (for a periodic metric read: every
+        staged document carries a lease, on the sparse index)."""
+        return {
+            name: await writer.raw.count_documents({LEASE: {"$exists": True}})
+            for name, writer in self._collections.items()
+        }
 
     async def publish_staged(
         self, writer: OutboxCollection, document_id: Any, entries: Iterable[Doc] | None, *, sweeping: bool = False
@@ -202,9 +218,12 @@ class Outbox:
     ) -> None:
         try:
             for entry in entries:
-                await self._publish(_envelope(entry))
+                with tracing.resumed(entry.get(tracing.TRACE_FIELD)):
+                    await self._publish(_envelope(entry))
             await self._clear(writer.raw, document_id, [entry["_id"] for entry in entries])
         except TRANSIENT as error:
+            if self._on_failure is not None:
+                self._on_failure()
             log.warning(
                 "publish after write failed; the sweeper retries",
                 collection=writer.name,

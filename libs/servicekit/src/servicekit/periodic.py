@@ -3,10 +3,11 @@
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from servicekit.logging import get_logger
+from servicekit.tracing import Tracing
 
 log = get_logger(__name__)
 
@@ -17,6 +18,7 @@ class Periodic:
 
     A failing tick is logged (with its traceback unless the failure is a known outage) and
     the loop goes on: one bad tick must not stop a sweeper for the life of the process.
+    With tracing on, each tick is the root span of a trace of its own (`Tracing.ticking`).
     """
 
     name: str
@@ -24,12 +26,14 @@ class Periodic:
     tick: Callable[[], Awaitable[Any]]
     wake: asyncio.Event | None = None
     transient: tuple[type[BaseException], ...] = ()
+    tracing: Tracing = field(default_factory=Tracing.off)
 
     async def run_forever(self) -> None:
         while True:
             await self._wait()
             try:
-                await self.tick()
+                with self.tracing.ticking(self.name):
+                    await self.tick()
             except asyncio.CancelledError:
                 raise
             except self.transient as error:

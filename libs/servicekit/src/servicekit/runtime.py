@@ -16,21 +16,24 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
-from faststream_fastapi import FastStreamAPI
+from faststream_fastapi import AsyncAPIConfig, FastStreamAPI
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts import Envelope, EventPayload, cloudevents
+from contracts import Envelope, EventPayload, cloudevents, partition_headers
 from servicekit.auth import Authenticator
-from servicekit.broker import EVENTS, declare_dead_letters, make_broker, wait_until_connected
+from servicekit.broker import EVENTS, dead_letter_queue, declare_dead_letters, make_broker, wait_until_connected
+from servicekit.docs import install_docs
 from servicekit.errors import install_error_handlers
 from servicekit.health import health_router
 from servicekit.logging import configure_logging, get_logger
+from servicekit.metrics import HttpMetrics, Metrics
 from servicekit.mongo import make_mongo_client, ping
 from servicekit.outbox import TRANSIENT, Outbox, OutboxCollection
 from servicekit.periodic import Periodic
 from servicekit.settings import ServiceSettings
+from servicekit.tracing import Tracing
 
 log = get_logger(__name__)
 
@@ -59,7 +62,9 @@ class Runtime:
     db: AsyncDatabase
     outbox: Outbox
     auth: Authenticator
+    metrics: Metrics
     periodic: list[Periodic] = field(default_factory=list)
+    tracing: Tracing = field(default_factory=Tracing.off)
 
     @property
     def service(self) -> str:
@@ -80,7 +85,9 @@ class Runtime:
         self, seconds: float, tick: Callable[[], Awaitable[object]], *, name: str, wake: asyncio.Event | None = None
     ) -> None:
         """Run `tick` every `seconds` while the service runs (see `servicekit.periodic`)."""
-        self.periodic.append(Periodic(name=name, seconds=seconds, tick=tick, wake=wake, transient=TRANSIENT))
+        self.periodic.append(
+            Periodic(name=name, seconds=seconds, tick=tick, wake=wake, transient=TRANSIENT, tracing=self.tracing)
+        )
 
 
 @dataclass
@@ -99,7 +106,9 @@ class Service:
 
 def create_runtime(settings: ServiceSettings, *, emits: Iterable[type[EventPayload]]) -> Runtime:
     service = settings.service_name
-    broker = make_broker(settings.rabbitmq_url, service=service)
+    metrics = Metrics(service)
+    tracing = Tracing.from_settings(settings)
+    broker = make_broker(settings.rabbitmq_url, service=service, metrics=metrics, tracing=tracing)
     # Publishers are declared once, so the AsyncAPI document lists everything we emit.
     publishers = {
         payload: broker.publisher(
@@ -121,14 +130,19 @@ def create_runtime(settings: ServiceSettings, *, emits: Iterable[type[EventPaylo
             event_id=str(event.event_id),
             correlation_id=event.correlation_id,
         )
-        await publishers[type(event.data)].publish(
-            event.model_dump(mode="json"),
-            message_id=str(event.event_id),
-            correlation_id=event.correlation_id,
-            message_type=event.type,
-            # Additive: any CloudEvents SDK can read the message through the AMQP binding.
-            headers=cloudevents.amqp_properties(event),
-        )
+        # Additive: any CloudEvents SDK can read the message through the AMQP binding;
+        # the company header lets a consumer partition by company (dispatch-svc does).
+        headers = {**cloudevents.amqp_properties(event), **partition_headers(event.data)}
+        # With tracing on: a PRODUCER span, its W3C context added to the headers.
+        with tracing.publishing(event, routing_key=type(event.data).routing_key(), headers=headers):
+            await publishers[type(event.data)].publish(
+                event.model_dump(mode="json"),
+                message_id=str(event.event_id),
+                correlation_id=event.correlation_id,
+                message_type=event.type,
+                headers=headers,
+            )
+        metrics.event_published(event)
 
     mongo = make_mongo_client(settings.mongodb_url, app_name=service)
     db = mongo[settings.database_name]
@@ -137,8 +151,10 @@ def create_runtime(settings: ServiceSettings, *, emits: Iterable[type[EventPaylo
         broker=broker,
         mongo=mongo,
         db=db,
-        outbox=Outbox(publish),
+        outbox=Outbox(publish, on_failure=metrics.outbox_publish_failed),
         auth=Authenticator(settings.jwt_secret.get_secret_value()),
+        metrics=metrics,
+        tracing=tracing,
     )
 
 
@@ -188,6 +204,7 @@ def assemble(
             log.info("outbox swept", published=count)
 
     runtime.every(settings.outbox_sweep_seconds, sweep_outbox, name="outbox", wake=runtime.outbox.wakeup)
+    _measure_backlogs(runtime)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -206,6 +223,7 @@ def assemble(
             if on_shutdown:
                 await on_shutdown()
             await runtime.mongo.close()
+            runtime.tracing.shutdown()
 
     async def connect(broker: RabbitBroker) -> None:
         await wait_until_connected(broker, settings.broker_connect_timeout_seconds)
@@ -217,16 +235,22 @@ def assemble(
         title=runtime.service,
         description=description,
         lifespan=lifespan,
-        docs_url=f"{settings.api_prefix}/docs",
+        # Served by `install_docs` from the project's own files (FastAPI's loads a CDN).
+        docs_url=None,
         openapi_url=f"{settings.api_prefix}/openapi.json",
     )
     install_error_handlers(api)
+    install_docs(api, prefix=settings.api_prefix, title=runtime.service)
+    runtime.tracing.instrument(api)  # HTTP server spans, when tracing is on
+    api.add_middleware(HttpMetrics, metrics=runtime.metrics)
     api.include_router(
         health_router({"rabbitmq": lambda: _broker_ready(runtime.broker), "mongodb": lambda: ping(runtime.mongo)}),
         prefix=settings.api_prefix,
     )
     for router in routers:
         api.include_router(router, prefix=settings.api_prefix)
+    # Scraped from each process directly; the gateway does not expose it.
+    api.include_router(runtime.metrics.router())
     # Pages outside the API prefix (e.g. the customer portal at /p/{subdomain}).
     for router in root_routers:
         api.include_router(router)
@@ -234,10 +258,34 @@ def assemble(
         runtime.broker,
         application=api,
         specification=asyncapi_spec(runtime, description=description),
-        asyncapi_path=f"{settings.api_prefix}/asyncapi",
+        # The JSON document only: the HTML page is `install_docs`'s, and "try it out" (an
+        # unauthenticated HTTP route publishing to the broker) must not exist.
+        asyncapi_path=AsyncAPIConfig(f"{settings.api_prefix}/asyncapi", try_it_out_path=None),
         connection_hook=connect,
     )
     return Service(app=app, runtime=runtime, handlers=handlers, description=description)
+
+
+def _measure_backlogs(runtime: Runtime) -> None:
+    """Outbox backlog and dead-letter depth, read every `metrics_refresh_seconds` with the
+    service's own gauges of shared state (never on a hot path)."""
+    metrics = runtime.metrics
+
+    async def outbox_backlog() -> None:
+        for collection, count in (await runtime.outbox.backlog()).items():
+            metrics.outbox_backlog.labels(collection).set(count)
+
+    async def dead_letters() -> None:
+        if not await runtime.broker.ping(timeout=1.0):
+            return
+        queue = await runtime.broker.declare_queue(dead_letter_queue(runtime.service))
+        # Re-declaring (same arguments) answers with the queue's current depth.
+        declared = await queue.declare()
+        metrics.dead_letters.labels(queue.name).set(declared.message_count or 0)
+
+    metrics.refresh_with(outbox_backlog)
+    metrics.refresh_with(dead_letters)
+    runtime.every(runtime.settings.metrics_refresh_seconds, metrics.refresh, name="metrics")
 
 
 def serve(app: Any, settings: ServiceSettings) -> None:

@@ -39,6 +39,17 @@ class ServiceSettings(BaseSettings):
     log_json: bool | None = Field(default=None, description="Force JSON logs; default: not a TTY.")
     outbox_sweep_seconds: float = Field(default=2.0, gt=0)
     broker_connect_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Traces (servicekit.tracing): off unless one of these is set.
+    otel_exporter_otlp_endpoint: str = Field(
+        default="",
+        description="OTLP/HTTP collector base URL (spans go to <url>/v1/traces); empty: no OTLP export.",
+    )
+    traces_file: str = Field(
+        default="", description="Append every span as a JSON line to this file (development, tests)."
+    )
+    metrics_refresh_seconds: float = Field(
+        default=15.0, gt=0, description="How often gauges of shared state (waiting, chats active, …) are read."
+    )
 
     @model_validator(mode="after")
     def _no_development_secret_in_production(self) -> Self:

@@ -44,11 +44,13 @@ class Staff:
 class HelpCenter(FrameCollector):
     """A technician's open help center: the presence WebSocket, heartbeats, alerts."""
 
-    def __init__(self, technician: Staff) -> None:
+    def __init__(self, technician: Staff, *, base_url: str | None = None) -> None:
+        """`base_url` (a presence replica's own address) connects straight to that replica."""
         self.technician = technician
+        self.base_url = base_url or technician.gateway
 
     async def __aenter__(self) -> "HelpCenter":
-        socket = await connect(ws_url(self.technician.gateway, "/api/presence/ws"), self.technician.token)
+        socket = await connect(ws_url(self.base_url, "/api/presence/ws"), self.technician.token)
         super().__init__(socket, heartbeat_every=5)
         self.start()
         await self.wait_for(lambda f: f["type"] == "hello")
@@ -106,6 +108,7 @@ class ChatSocket(FrameCollector):
     """One side of a chat session's WebSocket."""
 
     def __init__(self, gateway: str, session_id: str, token: str) -> None:
+        """`gateway` may also be a chat replica's own address, to hold the socket on that replica."""
         self.url = ws_url(gateway, f"/api/chat/ws/{session_id}")
         self.token = token
 

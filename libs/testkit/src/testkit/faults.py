@@ -9,6 +9,7 @@ their capacity.
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -16,7 +17,8 @@ import time
 import urllib.parse
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +28,9 @@ import websockets
 from pymongo import AsyncMongoClient
 
 from contracts import EVENTS_EXCHANGE
+from testkit.backends import EmbeddedMongo, isolated_vhost
 from testkit.http import bearer
+from testkit.plugin import Backends
 from testkit.system import System
 from testkit.tenants import Tenant, portals_per_mode, provision_tenant
 from testkit.waiting import eventually
@@ -118,9 +122,67 @@ async def consumed(rabbitmq_url: str, *, timeout: float = 30.0) -> None:
     await eventually(idle, timeout=timeout, every=0.3, what="service queues drained")
 
 
-async def all_ready(system: System, timeout: float = 90.0) -> None:
-    """Every service process answers `/ready` directly and through the gateway."""
-    await system.wait_ready(timeout)
+@contextlib.asynccontextmanager
+async def private_system(
+    real_backends: Backends, tmp_path_factory: Any, tag: str, **system_options: Any
+) -> AsyncIterator[System]:
+    """A system of its own for a suite that kills processes, drops broker connections or
+    restarts the store: its own RabbitMQ vhost (nothing it does reaches the queues of the
+    session's shared system) and, when the run uses the embedded MongoDB-wire server, its own
+    server too (restarting it must not disturb other suites). Fresh run id, fresh databases.
+    `system_options` go to `System` (replicas, dispatch_workers, env)."""
+    run_id = f"{real_backends.run_id}{tag[0]}{uuid.uuid4().hex[:6]}"
+    with ExitStack() as stack:
+        rabbitmq_url = stack.enter_context(isolated_vhost(real_backends.rabbitmq_url, f"assistline-{tag}-{run_id}"))
+        mongo, mongodb_url = None, real_backends.mongodb_url
+        if real_backends.embedded_mongo is not None:
+            mongo = EmbeddedMongo(tmp_path_factory.mktemp(f"{tag}-mongo"))
+            mongo.start()
+            stack.callback(mongo.stop)
+            mongodb_url = mongo.url
+        backends = dataclasses.replace(
+            real_backends, run_id=run_id, rabbitmq_url=rabbitmq_url, mongodb_url=mongodb_url, embedded_mongo=mongo
+        )
+        system = System(backends, tmp_path_factory.mktemp(f"{tag}-system"), **system_options)
+        stack.callback(system.stop)
+        await system.start()
+        yield system
+
+
+class Summary:
+    """The one-line counts a suite prints at once and again at the end of the run.
+
+    In a conftest: `SUMMARY = Summary("fault suite")`, a `report` fixture returning
+    `SUMMARY.reporter(request)`, and `pytest_terminal_summary = SUMMARY.terminal_summary`."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.lines: list[str] = []
+
+    def reporter(self, request: Any) -> Callable[[str], None]:
+        terminal = request.config.pluginmanager.get_plugin("terminalreporter")
+
+        def say(line: str) -> None:
+            self.lines.append(line)
+            if terminal is not None:
+                terminal.write_line("")
+                terminal.write_line(line)
+            else:
+                print(line)
+
+        return say
+
+    def terminal_summary(self, terminalreporter: Any) -> None:
+        if self.lines:
+            terminalreporter.section(self.title)
+            for line in self.lines:
+                terminalreporter.write_line(line)
+
+
+async def all_ready(system: System, timeout: float = 90.0, *, running_only: bool = False) -> None:
+    """Every service process answers `/ready` directly and through the gateway (with
+    `running_only`, a replica the test killed and keeps down is not waited for)."""
+    await system.wait_ready(timeout, running_only=running_only)
 
 
 def dispatch_db(system: System) -> Any:
@@ -282,16 +344,42 @@ class Ledger:
 
 
 class Technician:
-    """Holds the help center open, accepts what they are alerted to, chats briefly, ends."""
+    """Holds the help center open, accepts what they are alerted to, chats briefly, ends.
 
-    def __init__(self, gateway: str, login: dict[str, Any], chat_seconds: float) -> None:
+    `presence_url` (a presence replica's own address) pins the first help-center connection
+    to that replica, so a test knows whose socket a kill drops; reconnections go through the
+    gateway, as the page's would. With `reconnect=False` the help center stays closed once
+    its socket drops (a technician whose laptop went away with the replica). With
+    `alerted_only=True` they serve an assignment only once their help center showed its alert
+    (as a person does): an alert that never arrives leaves the assignment to lapse, which the
+    ledger shows. One who went away always behaves so."""
+
+    def __init__(
+        self,
+        gateway: str,
+        login: dict[str, Any],
+        chat_seconds: float,
+        *,
+        presence_url: str | None = None,
+        reconnect: bool = True,
+        alerted_only: bool = False,
+    ) -> None:
         self.id = login["user_id"]
         self.token = login["token"]
         self.gateway = gateway
         self.chat_seconds = chat_seconds
+        self.presence_url = presence_url
+        self.reconnect = reconnect
+        self.alerted_only = alerted_only or not reconnect
         self.http = httpx.AsyncClient(base_url=gateway, headers=bearer(self.token), timeout=30)
         self.tasks: set[asyncio.Task[None]] = set()
         self.end_failures: list[str] = []
+        self.alerts: set[str] = set()
+        """Request ids of every alert the help center showed (live or replayed on connect)."""
+        self.help_center_connections = 0
+        self.connected = asyncio.Event()
+        self.unseen: set[str] = set()
+        """Assigned (by the bus) but not yet alerted: see `serve`."""
 
     def spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)
@@ -315,18 +403,29 @@ class Technician:
     async def _help_center(self) -> None:
         """The presence socket, reopened whenever it drops (as the help center page does)."""
         while True:
+            base = self.presence_url if self.presence_url and not self.help_center_connections else self.gateway
             try:
-                async with await connect(ws_url(self.gateway, "/api/presence/ws"), self.token) as socket:
+                async with await connect(ws_url(base, "/api/presence/ws"), self.token) as socket:
                     beat = asyncio.create_task(self._beat(socket))
                     try:
                         async for raw in socket:
                             frame = json.loads(raw)
+                            if frame.get("type") == "hello":
+                                self.help_center_connections += 1
+                                self.connected.set()
                             if frame.get("type") == "alert":
+                                self.alerts.add(frame["request_id"])
                                 self.spawn(self.accept(frame["request_id"]))
+                                if frame["request_id"] in self.unseen:
+                                    self.unseen.discard(frame["request_id"])
+                                    self.spawn(self.chat_and_end(frame["request_id"]))
                     finally:
                         beat.cancel()
+                        self.connected.clear()
             except (OSError, websockets.WebSocketException):
                 pass
+            if not self.reconnect and self.help_center_connections:
+                return
             await asyncio.sleep(0.5)
 
     @staticmethod
@@ -340,7 +439,11 @@ class Technician:
         await request_with_retry(self.http, "POST", f"/api/dispatch/requests/{request_id}/accept")
 
     def serve(self, request_id: str) -> None:
-        self.spawn(self.chat_and_end(request_id))
+        # An assignment they were never alerted to lapses and goes to a colleague.
+        if not self.alerted_only or request_id in self.alerts:
+            self.spawn(self.chat_and_end(request_id))
+        else:
+            self.unseen.add(request_id)
 
     async def chat_and_end(self, request_id: str, *, timeout: float = 120.0) -> None:
         session_id = f"cht_{request_id}"
@@ -374,8 +477,20 @@ class Technician:
 class Workforce:
     """Every technician of a tenant, serving what the ledger sees assigned to them."""
 
-    def __init__(self, gateway: str, tenant: Tenant, ledger: Ledger, *, chat_seconds: float = 0.3) -> None:
-        self.technicians = {login["user_id"]: Technician(gateway, login, chat_seconds) for login in tenant.logins}
+    def __init__(
+        self,
+        gateway: str,
+        tenant: Tenant,
+        ledger: Ledger,
+        *,
+        chat_seconds: float = 0.3,
+        placement: Callable[[int], dict[str, Any]] | None = None,
+    ) -> None:
+        """`placement(i)` gives the i-th technician's `Technician` options (e.g. `presence_url`)."""
+        self.technicians = {
+            login["user_id"]: Technician(gateway, login, chat_seconds, **(placement(index) if placement else {}))
+            for index, login in enumerate(tenant.logins)
+        }
         self.served: set[tuple[str, int]] = set()
         ledger.on_assigned = self._assigned
 
@@ -469,9 +584,9 @@ class Verdict:
     seconds: float
     extra: str = ""
 
-    def line(self) -> str:
+    def line(self, suite: str = "faults") -> str:
         text = (
-            f"faults: {self.name} — {self.submitted} submitted, {self.served} served "
+            f"{suite}: {self.name} — {self.submitted} submitted, {self.served} served "
             f"({self.served - self.reassigned} assigned once, {self.reassigned} re-assigned after a lapse), "
             f"{len(self.lost)} lost, {len(self.doubled)} assigned twice, max chats {self.peak}/{self.capacity}, "
             f"{len(self.refused)} refused ({self.retried} submissions retried), {self.seconds:.0f}s"
@@ -496,9 +611,11 @@ async def settle(
     *,
     drain_timeout: float = 120.0,
     extra: str = "",
+    running_only: bool = False,
 ) -> Verdict:
-    """Waits until every accepted request is served (or the timeout), then checks everything."""
-    await all_ready(system)
+    """Waits until every accepted request is served (or the timeout), then checks everything.
+    `running_only`: settle with a killed replica still down (the survivors do the work)."""
+    await all_ready(system, running_only=running_only)
     deadline = time.monotonic() + drain_timeout
     while time.monotonic() < deadline and not set(customers.accepted) <= ledger.ended:
         await asyncio.sleep(0.5)

@@ -21,6 +21,7 @@ SERVICES = {
     "presence-svc": "presence_svc",
     "dispatch-svc": "dispatch_svc",
     "chat-svc": "chat_svc",
+    "webhook-svc": "webhook_svc",
 }
 
 
@@ -33,9 +34,12 @@ class System:
         replicas: int = 1,
         dispatch_workers: int | None = None,
         env: dict[str, str] | None = None,
+        ready_timeout: float = 90.0,
     ) -> None:
         """`replicas` processes of every service; `dispatch_workers`, when given, overrides
-        the count for dispatch-svc alone (the benchmark scales only that one)."""
+        the count for dispatch-svc alone (the benchmark scales only that one);
+        `ready_timeout` bounds the wait for every process at start."""
+        self.ready_timeout = ready_timeout
         self.backends = backends
         self.run_dir = run_dir
         self.log_dir = run_dir / "logs"
@@ -113,13 +117,16 @@ class System:
         with self.gateway_log.open("ab") as sink:
             self.gateway = subprocess.Popen([nginx, "-c", str(config)], stdout=sink, stderr=subprocess.STDOUT)
         await asyncio.to_thread(wait_for_port, "127.0.0.1", self.gateway_port, 30)
-        await self.wait_ready()
+        await self.wait_ready(self.ready_timeout)
 
-    async def wait_ready(self, timeout: float = 90.0) -> None:
+    async def wait_ready(self, timeout: float = 90.0, *, running_only: bool = False) -> None:
+        """Every process (with `running_only`, every one not killed by the test) answers
+        `/ready` directly, and every service through the gateway."""
         for name, processes in self.processes.items():
             prefix = "/api/" + name.removesuffix("-svc")
             for process in processes:
-                await wait_ready(process.base_url, prefix + "/ready", timeout)
+                if process.running or not running_only:
+                    await wait_ready(process.base_url, prefix + "/ready", timeout)
             await wait_ready(self.gateway_url, prefix + "/ready", timeout)
 
     async def restart(self, name: str, index: int) -> ServiceProcess:

@@ -37,6 +37,8 @@ class Tenant:
     portals: dict[str, dict[str, Any]] = field(default_factory=dict)  # label -> PortalOut
     technicians: dict[str, dict[str, Any]] = field(default_factory=dict)
     """label -> TechnicianOut plus `token` and `login` (the technician's login answer)."""
+    admin_email: str = ""
+    """The admin's sign-in e-mail (for signing in through a browser)."""
 
     @property
     def admin_token(self) -> str:
@@ -93,7 +95,7 @@ async def provision_tenant(
         created = await http.post("/api/portal/accounts", json=signup)
         assert created.status_code == 201, created.text
         admin = await sign_in(gateway, email, password)
-        tenant = Tenant(name, created.json()["account_id"], admin, password, capacity)
+        tenant = Tenant(name, created.json()["account_id"], admin, password, capacity, admin_email=email)
         headers = bearer(tenant.admin_token)
         for label, portal in companies.items():
             company = await http.post("/api/portal/companies", json={"name": f"{name} {label}"}, headers=headers)

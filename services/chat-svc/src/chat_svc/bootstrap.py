@@ -2,9 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 
+from chat_svc.adapters.canned import CannedReplyRepository
+from chat_svc.adapters.companies import CompanyRepository
 from chat_svc.adapters.history import HistoryRepository
 from chat_svc.adapters.hub import Hub
 from chat_svc.adapters.messages import MessageRepository, bucket_size
+from chat_svc.adapters.ratings import RatingRepository
 from chat_svc.adapters.replicas import Replicas, SocketCounter
 from chat_svc.adapters.sessions import SessionRepository
 from chat_svc.adapters.technicians import TechnicianRepository
@@ -12,14 +15,19 @@ from chat_svc.config import Settings
 from chat_svc.domain.frames import message_frame
 from chat_svc.entrypoints import consumers
 from chat_svc.entrypoints.api import api_router
+from chat_svc.entrypoints.canned import canned_router
+from chat_svc.entrypoints.metrics import ChatMetrics
 from chat_svc.entrypoints.ws import ws_router
 from chat_svc.handlers import Handlers
+from chat_svc.handlers.canned import CannedReplies
+from chat_svc.handlers.companies import CompanyNames
 from chat_svc.handlers.lifecycle import Lifecycle
 from chat_svc.handlers.live import LiveChat
+from chat_svc.handlers.rating import Ratings
 from chat_svc.handlers.reading import Reading
 from chat_svc.handlers.technicians import TechnicianRecords
 from chat_svc.handlers.timeline import Timeline
-from contracts import ChatSessionEnded, ChatSessionStarted, EventPayload
+from contracts import ChatSessionEnded, ChatSessionRated, ChatSessionStarted, EventPayload
 from servicekit.live import LiveFanout
 from servicekit.runtime import Repository, Runtime, Service, assemble, create_runtime
 
@@ -28,7 +36,7 @@ DESCRIPTION = (
     "Chat text is plain text: clients must render it as text (textContent), never as HTML."
 )
 
-EMITS: tuple[type[EventPayload], ...] = (ChatSessionStarted, ChatSessionEnded)
+EMITS: tuple[type[EventPayload], ...] = (ChatSessionStarted, ChatSessionEnded, ChatSessionRated)
 DAY = 86400.0
 COUNTER_IDLE = timedelta(days=1)
 """A token's socket counter unused this long is deleted (longer than any token lives)."""
@@ -40,6 +48,7 @@ def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list
     size = bucket_size(settings.message_bucket_size, settings.max_message_chars)
     # Only sessions carry events (ChatSessionStarted / Ended ride on the session document).
     sessions = SessionRepository(runtime.outbox_collection("sessions"))
+    runtime.metrics.refresh_with(ChatMetrics(runtime.metrics).refresher(sessions))
     messages = MessageRepository(runtime.collection("messages"), size=size)
     history = HistoryRepository(runtime.collection("history"))
     archived = MessageRepository(runtime.collection("history"), size=size)
@@ -66,23 +75,32 @@ def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list
     hub.on_catch_up(catch_up)
     hub.on_access_changed(records.apply)
     fanout.subscribe(hub.deliver)
+    reading = Reading(sessions, messages, history, archived, records)
+    # Ratings carry ChatSessionRated (their own outbox: a rating may come after archiving).
+    ratings = RatingRepository(runtime.outbox_collection("ratings"))
+    companies = CompanyRepository(runtime.collection("companies"))
     handlers = Handlers(
         lifecycle=lifecycle,
         live=LiveChat(timeline, lifecycle, records, history, archived, settings, replica=fanout.replica),
-        reading=Reading(sessions, messages, history, archived, records),
+        reading=reading,
         technicians=records,
         timeline=timeline,
         sockets=hub,
         replicas=replicas,
         counter=counter,
+        ratings=Ratings(runtime, ratings, reading),
+        companies=CompanyNames(companies),
     )
-    return handlers, [sessions, messages, history, technicians, replicas, counter]
+    return handlers, [sessions, messages, history, technicians, replicas, counter, ratings, companies]
 
 
 def bootstrap(settings: Settings) -> Service:
     runtime = create_runtime(settings, emits=EMITS)
     handlers, repositories = build_handlers(runtime, settings)
     consumers.register(runtime.broker, runtime.service, handlers)
+    # Canned replies: chat-svc is where they are used, and it has its own view of technicians.
+    canned_replies = CannedReplyRepository(runtime.collection("canned_replies"))
+    canned = CannedReplies(canned_replies, TechnicianRepository(runtime.collection("technicians")))
     replicas = handlers.replicas
     runtime.every(settings.replica_lease_seconds / 3, replicas.renew, name="chat-replica-lease")
     runtime.every(settings.abandon_check_seconds, handlers.lifecycle.abandon_tick, name="chat-abandonment")
@@ -92,6 +110,12 @@ def bootstrap(settings: Settings) -> Service:
         await handlers.counter.forget_idle(datetime.now(UTC) - COUNTER_IDLE)
 
     runtime.every(3600.0, forget_idle_counters, name="chat-socket-counters")
+
+    async def forget_old_ratings() -> None:
+        retention = timedelta(seconds=settings.history_retention_days * DAY)
+        await handlers.ratings.ratings.forget(datetime.now(UTC) - retention)
+
+    runtime.every(3600.0, forget_old_ratings, name="chat-rating-retention")
 
     async def on_startup() -> None:
         # Known to the others before the first socket counts (and knowing them).
@@ -103,8 +127,9 @@ def bootstrap(settings: Settings) -> Service:
         description=DESCRIPTION,
         routers=[
             api_router(runtime.auth, handlers),
+            canned_router(runtime.auth, canned),
             ws_router(runtime.auth, handlers, settings),
         ],
-        repositories=repositories,
+        repositories=[*repositories, canned_replies],
         on_startup=on_startup,
     )

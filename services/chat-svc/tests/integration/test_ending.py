@@ -101,3 +101,30 @@ async def test_the_technician_ends_over_http_and_the_transcript_downloads(chat):
     assert "my screen is blue" in transcript.text
     assert "The technician ended the chat." in transcript.text
     assert "needs on-site visit" not in transcript.text
+
+
+async def test_after_the_customer_left_the_technician_records_outcome_and_notes(chat):
+    request_id = chat.new_request()
+    session_id = await chat.open(request_id)
+    technician = chat.auth(chat.technician())
+    early = await chat.http.post(f"/sessions/{session_id}/wrap-up", json={"outcome": "resolved"}, headers=technician)
+    assert early.status_code == 409 and early.json()["error"] == "session_active"
+
+    async with chat.connect(session_id, chat.customer(request_id)) as customer:
+        await customer.send('{"type": "end"}')
+        await chat.closed(customer)
+    await chat.ended(request_id)
+
+    other = await chat.http.post(
+        f"/sessions/{session_id}/wrap-up", json={"outcome": "resolved"}, headers=chat.auth(chat.technician("tec_zoe"))
+    )
+    assert other.status_code == 403
+    saved = await chat.http.post(
+        f"/sessions/{session_id}/wrap-up",
+        json={"outcome": "resolved", "notes": "customer confirmed by phone"},
+        headers=technician,
+    )
+    assert saved.status_code == 200, saved.text
+    assert (saved.json()["outcome"], saved.json()["ended_by"]) == ("resolved", "customer")
+    detail = (await chat.http.get(f"/sessions/{session_id}", headers=technician)).json()["session"]
+    assert (detail["outcome"], detail["notes"]) == ("resolved", "customer confirmed by phone")

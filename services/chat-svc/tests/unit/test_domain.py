@@ -1,10 +1,11 @@
 """Pure rules of the chat domain."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
-from chat_svc.domain.access import ensure_can_read, join_as, technician_companies
+from chat_svc.domain.access import ensure_can_read, is_guest, join_as, technician_companies
 from chat_svc.domain.errors import (
     EmptyMessage,
     MessageTooLong,
@@ -13,9 +14,10 @@ from chat_svc.domain.errors import (
     UnknownTechnician,
     WrongRole,
 )
+from chat_svc.domain.frames import session_frame
 from chat_svc.domain.model import Author, ChatSession, Message, SessionState
 from chat_svc.domain.ratelimit import TokenBucket
-from chat_svc.domain.rules import clean_text, ending
+from chat_svc.domain.rules import clean_text, ending, joined_notice, left_notice
 from chat_svc.domain.technicians import TechnicianAccess
 from chat_svc.domain.transcript import neutral, render_transcript
 from contracts.vocabulary import EndedBy, SessionOutcome
@@ -79,6 +81,21 @@ def test_who_joins_as_whom():
     assert join_as(principal(Role.TECHNICIAN, "tec_ana"), SESSION, record("tec_ana", "cmp")) is Author.TECHNICIAN
     with pytest.raises(WrongRole):
         join_as(principal(Role.ADMIN, "adm"), SESSION)
+
+
+def test_an_invited_colleague_joins_while_in_the_chat_by_chat_svcs_own_record():
+    bob = principal(Role.TECHNICIAN, "tec_bob")
+    with pytest.raises(NotYourSession):  # not (or no longer) a guest
+        join_as(bob, SESSION, record("tec_bob", "cmp"))
+    shared = replace(SESSION, guests={"tec_bob": "Bob"})
+    assert join_as(bob, shared, record("tec_bob", "cmp")) is Author.TECHNICIAN
+    assert is_guest(bob, shared) and not is_guest(principal(Role.TECHNICIAN, "tec_ana"), shared)
+    with pytest.raises(NotYourSession):  # lost the company meanwhile
+        join_as(bob, shared, record("tec_bob", "cmp_other"))
+    with pytest.raises(NotYourSession):  # the chat is over
+        join_as(bob, replace(shared, state=SessionState.COMPLETED), record("tec_bob", "cmp"))
+    assert joined_notice("Bob") == "Bob joined the chat." and left_notice("") == "A colleague left the chat."
+    assert session_frame(shared)["guests"] == [{"technician_id": "tec_bob", "name": "Bob"}]
 
 
 def test_who_reads():

@@ -19,6 +19,18 @@ class Settings(ServiceSettings):
         gt=0,
         description="Queue mode: an assignment not acknowledged within this goes back to the queue.",
     )
+    transfer_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A transfer offer the colleague has not accepted within this lapses; the chat stays put.",
+    )
+    max_technicians_per_chat: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Technicians one chat can have, its own technician included: colleagues "
+        "invited to join it count one each (1 turns invitations off).",
+    )
     code_ttl_seconds: float = Field(default=1200.0, gt=0, description="Lifetime of a connection code.")
     max_live_codes: int = Field(default=8, ge=1, le=100, description="Live connection codes per technician.")
     sweep_interval_seconds: float = Field(
@@ -45,3 +57,21 @@ class Settings(ServiceSettings):
         default=20, ge=1, description="Wrong connection codes tolerated per company and window."
     )
     code_failure_window_seconds: float = Field(default=60.0, gt=0, description="Window of the wrong-code rate limit.")
+    partitions: int = Field(
+        # Off by default: partitioning did not add capacity on the embedded store, and one
+        # fault-suite run with it lost requests (issue 13's note); the competing consumers are
+        # the verified path.
+        default=0,
+        ge=0,
+        le=64,
+        description="EXPERIMENTAL. Company partitions: the events about one company go, through a "
+        "consistent-hash exchange (broker plugin rabbitmq_consistent_hash_exchange), to one of this "
+        "many queues, each served by one worker at a time. 0 (the default) turns partitioning off: "
+        "every worker competes for every event, every claim a conditional write.",
+    )
+    member_heartbeat_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often a worker tells the others it is alive; partitions are shared "
+        "out among the workers heard from within three heartbeats.",
+    )

@@ -1,7 +1,7 @@
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -14,6 +14,7 @@ from servicekit.auth import Role
 from servicekit.runtime import Service
 from testkit import bearer, eventually
 from testkit.amqp import AmqpTap
+from testkit.backends import isolated_vhost
 from testkit.plugin import make_token
 from testkit.services import serve_in_process
 
@@ -75,16 +76,19 @@ def dispatch_service(real_backends) -> Callable[..., Any]:
 
     @asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[Running]:
-        settings = real_backends.settings(
-            Settings, mongodb_db=f"dispatch-{uuid.uuid4().hex[:8]}", **{**FAST, **overrides}
-        )
-        service = bootstrap(settings)
-        async with (
-            AmqpTap(real_backends.rabbitmq_url, "request.#", "code.#") as tap,
-            Bus(real_backends.rabbitmq_url) as bus,
-            serve_in_process(service.app) as base_url,
-            httpx.AsyncClient(base_url=base_url + "/api/dispatch", timeout=20) as http,
-        ):
-            yield Running(service, http, bus, tap)
+        # A vhost of its own: every test's dispatch consumes the same queue names, so one left
+        # consuming by an earlier test (a failed shutdown) would otherwise steal this test's events.
+        tag = uuid.uuid4().hex[:8]
+        with isolated_vhost(real_backends.rabbitmq_url, f"assistline-dispatch-{tag}") as url:
+            backends = replace(real_backends, rabbitmq_url=url)
+            settings = backends.settings(Settings, mongodb_db=f"dispatch-{tag}", **{**FAST, **overrides})
+            service = bootstrap(settings)
+            async with (
+                AmqpTap(url, "request.#", "code.#") as tap,
+                Bus(url) as bus,
+                serve_in_process(service.app) as base_url,
+                httpx.AsyncClient(base_url=base_url + "/api/dispatch", timeout=20) as http,
+            ):
+                yield Running(service, http, bus, tap)
 
     return start

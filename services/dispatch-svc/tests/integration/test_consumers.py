@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict
 
 from dispatch_svc.bootstrap import bootstrap
 from dispatch_svc.config import Settings
+from dispatch_svc.entrypoints.consumers import PARTITIONED
+from dispatch_svc.entrypoints.partitions import Membership, Partitions
 from servicekit.broker import EVENTS
 from testkit import eventually
 
@@ -64,7 +66,11 @@ class Harness:
 
 @pytest.fixture(params=["in_memory", "real_broker"])
 async def harness(request, real_backends):
-    settings = real_backends.settings(Settings, mongodb_db=f"dispatch-unit-{uuid.uuid4().hex[:8]}")
+    # The in-memory broker has no consistent-hash exchange (nor exchange-to-exchange
+    # bindings): there, dispatch consumes one queue per event; the real broker also runs the
+    # (experimental, off by default) partitions, so their routing stays covered.
+    partitions = {"partitions": 0} if request.param == "in_memory" else {"partitions": 8}
+    settings = real_backends.settings(Settings, mongodb_db=f"dispatch-unit-{uuid.uuid4().hex[:8]}", **partitions)
     service = bootstrap(settings)
     published: list[dict[str, Any]] = []
 
@@ -76,6 +82,10 @@ async def harness(request, real_backends):
         published.append(Published.model_validate_json(message.body).model_dump())
 
     async with TestRabbitBroker(service.runtime.broker, with_real=request.param == "real_broker") as broker:
+        if settings.partitions:
+            # What the app's broker-connected hook does (the harness starts the broker alone).
+            partitions = Partitions(settings.service_name, settings.partitions, Membership(1.0))
+            await partitions.bind(service.runtime.broker, list(PARTITIONED))
         yield Harness(service, broker, published)
     await service.runtime.mongo.close()
 

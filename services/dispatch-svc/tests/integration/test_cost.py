@@ -14,7 +14,10 @@ pytestmark = pytest.mark.integration
 REQUESTS = 10
 # Issue 13's target is 12 for every mode. Web is at ~13.3 (its accept needs the request read
 # and, after the write, the outbox clear of two events); its bound guards against regressions.
-BUDGET = {"queue": 12, "web": 14}
+# Queue is at ~12.2 since its acknowledgement publishes RequestAcknowledged: the outbox is
+# cleared after the acknowledging write (~11.3 before); the request is not read first when
+# this process made the assignment. Its bound guards against regressions.
+BUDGET = {"queue": 14, "web": 14}  # measured 12.2 / 13.5 alone, up to 13.0 / 12.4 after other files
 
 
 @pytest.mark.parametrize("mode", ["queue", "web"])

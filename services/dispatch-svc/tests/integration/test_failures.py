@@ -68,18 +68,17 @@ async def test_every_consumed_event_delivered_twice_has_one_effect(dispatch_serv
         assert await svc.db["requests"].count_documents({"_id": queue_id}) == 0
 
 
-async def test_poison_messages_go_to_the_dead_letter_queue(dispatch_service, real_backends):
+async def test_poison_messages_go_to_the_dead_letter_queue(dispatch_service):
     company = unique("cmp")
     async with dispatch_service() as svc:
-        await publish_raw(real_backends.rabbitmq_url, "request.submitted.v1", b"{not json")
-        await publish_raw(
-            real_backends.rabbitmq_url, "technician.available.v1", json.dumps({"type": "TechnicianAvailable"}).encode()
-        )
+        url = svc.service.runtime.settings.rabbitmq_url  # the test's own vhost
+        await publish_raw(url, "request.submitted.v1", b"{not json")
+        await publish_raw(url, "technician.available.v1", json.dumps({"type": "TechnicianAvailable"}).encode())
         request_id = unique("req")
         await svc.bus.send(available("tec_ana", [company], 1))
         await svc.bus.send(submitted(request_id, company))
         await svc.wait("RequestAssigned", lambda d: d["request_id"] == request_id)
-        connection = await aio_pika.connect(real_backends.rabbitmq_url)
+        connection = await aio_pika.connect(url)
         async with connection:
             channel = await connection.channel()
             dlq = await channel.declare_queue("dispatch-svc.dlq", durable=True, passive=True)

@@ -4,6 +4,9 @@ import asyncio
 
 import pytest
 
+from contracts import PortalConfigured
+from testkit import eventually
+
 from ..support import submitted, unique, updated
 
 pytestmark = pytest.mark.integration
@@ -135,3 +138,38 @@ async def test_code_of_a_busy_technician_stays_usable(dispatch_service):
         assert [c["code_id"] for c in (await svc.http.get("/codes", headers=ana)).json()["codes"]] == [
             second["code_id"]
         ]
+
+
+async def test_codes_only_for_companies_with_a_phone_portal(dispatch_service):
+    web, phone = unique("cmp"), unique("cmp")
+    async with dispatch_service() as svc:
+        for company, mode, portal_type in ((web, "web", "smart_box"), (phone, "phone", "smart_pin")):
+            await svc.bus.send(
+                PortalConfigured(
+                    portal_id=f"prt_{company}",
+                    account_id="acc_test",
+                    company_id=company,
+                    subdomain=company,
+                    status="active",
+                    mode=mode,
+                    portal_type=portal_type,
+                    revision=1,
+                )
+            )
+        await svc.bus.send(updated("tec_ana", [web, phone], 1, capacity=3))
+        await svc.technician_record("tec_ana", revision=1)
+
+        async def both_portals_known() -> bool:
+            return await svc.db["portals"].count_documents({"company_id": {"$in": [web, phone]}}) == 2
+
+        await eventually(both_portals_known, what="dispatch knows both portals")
+        token = svc.technician("tec_ana", [web, phone])
+
+        refused = await svc.http.post("/codes", json={"company_id": web}, headers=token)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"] == "not_phone_mode"
+        assert "Web mode" in refused.json()["message"] and "nowhere to enter" in refused.json()["message"]
+        assert (await svc.http.post("/codes", json={"company_id": phone}, headers=token)).status_code == 201
+        listed = (await svc.http.get("/codes", headers=token)).json()
+        assert listed["company_ids"] == [phone]
+        assert [c["company_id"] for c in listed["codes"]] == [phone]

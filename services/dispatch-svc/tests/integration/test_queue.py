@@ -8,7 +8,7 @@ import pytest
 
 from testkit import eventually
 
-from ..support import available, cancelled, ended, started, submitted, unavailable, unique
+from ..support import ACCOUNT, available, cancelled, ended, started, submitted, unavailable, unique
 
 pytestmark = pytest.mark.integration
 
@@ -111,6 +111,55 @@ async def test_unacknowledged_assignment_goes_back_to_the_head_and_to_the_next_t
         assert (await svc.db["technicians"].find_one({"_id": "tec_ana"}))["active"] == []
 
 
+async def test_an_acknowledgement_publishes_request_acknowledged_once_and_a_repeat_publishes_nothing(
+    dispatch_service,
+):
+    company = unique("cmp")
+    async with dispatch_service() as svc:
+        await svc.bus.send(available("tec_ana", [company], 1, capacity=2))
+        await svc.technician_record("tec_ana", available=True)
+        ana = svc.technician("tec_ana", [company])
+        request_id = unique("req")
+        await svc.bus.send(submitted(request_id, company))
+        await svc.wait("RequestAssigned", lambda d: d["request_id"] == request_id)
+
+        # Bob is not the one assigned: his accept is refused and publishes nothing.
+        bob = await svc.http.post(f"/requests/{request_id}/accept", headers=svc.technician("tec_bob", [company]))
+        assert bob.status_code == 409 and bob.json()["error"] == "not_assigned_to_you"
+        ack = await svc.http.post(f"/requests/{request_id}/accept", headers=ana)
+        assert ack.status_code == 200 and ack.json()["acknowledged"] is True
+        event = await svc.wait("RequestAcknowledged", lambda d: d["request_id"] == request_id)
+        assert event == {
+            **event,
+            "account_id": ACCOUNT,
+            "company_id": company,
+            "technician_id": "tec_ana",
+            "assignment": 1,
+        }
+        assert datetime.fromisoformat(event["acknowledged_at"]) >= datetime.fromisoformat(
+            svc.events("RequestAssigned", request_id)[0]["assigned_at"]
+        )
+        stored = await svc.db["requests"].find_one({"_id": request_id})
+        assert stored["acknowledged"] is True and "ack_deadline" not in stored and not stored.get("_outbox")
+
+        again = await svc.http.post(f"/requests/{request_id}/accept", headers=ana)
+        assert again.status_code == 200 and again.json()["acknowledged"] is True
+        # The barrier: a later event from dispatch (one publisher, in order) has arrived.
+        later = unique("req_later")
+        await svc.bus.send(submitted(later, company))
+        await svc.wait("RequestAssigned", lambda d: d["request_id"] == later)
+        assert len(svc.events("RequestAcknowledged", request_id)) == 1
+        assert not svc.events("RequestAcknowledged", later)  # assigned, not acknowledged
+        assert (await svc.db["requests"].find_one({"_id": request_id}))["rev"] == stored["rev"]
+
+        # Acknowledged on a replica that did not make the assignment (it reads the request).
+        svc.handlers.inbox.requests._awaiting_ack.clear()
+        ack = await svc.http.post(f"/requests/{later}/accept", headers=ana)
+        assert ack.status_code == 200 and ack.json()["acknowledged"] is True
+        event = await svc.wait("RequestAcknowledged", lambda d: d["request_id"] == later)
+        assert (event["technician_id"], event["company_id"], event["assignment"]) == ("tec_ana", company, 1)
+
+
 async def test_technician_going_unavailable_before_acknowledging_loses_the_request(dispatch_service):
     company = unique("cmp")
     async with dispatch_service() as svc:
@@ -170,7 +219,8 @@ async def test_cancellation_releases_everything(dispatch_service):
         await svc.bus.send(submitted(third, company))
         await svc.wait("RequestQueued", lambda d: d["request_id"] == third)
         await svc.bus.send(cancelled(third, company))
-        await eventually(lambda: svc.db["requests"].count_documents({"_id": third, "state": "cancelled"}))
+        # Cancelled, whether still live or already moved to the history by the sweeper.
+        await eventually(lambda: _cancelled(svc, third), what=f"{third} cancelled")
         await svc.bus.send(ended(waiting, company, "tec_ana"))
         # The barrier: Ana's freed slot goes to a later request, which the cancelled one
         # would have had first had it stayed in the queue.
@@ -216,3 +266,8 @@ async def test_a_cancellation_that_overtakes_its_submission_still_wins(dispatch_
         assert assigned["request_id"] == later
         assert not svc.events("RequestAssigned", request_id) and not svc.events("RequestQueued", request_id)
         assert (await svc.db["request_history"].find_one({"_id": request_id}))["state"] == "cancelled"
+
+
+async def _cancelled(svc, request_id: str) -> bool:
+    where = (svc.db["requests"], svc.db["request_history"])
+    return any([await c.count_documents({"_id": request_id, "state": "cancelled"}) for c in where])

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dispatch_svc.domain import invitation as invitations
 from dispatch_svc.domain import request as requests
+from dispatch_svc.domain import transfer as transfers
 from dispatch_svc.domain.queueing import head_of_line, may_skip_the_queue, serve
 from dispatch_svc.domain.request import TRANSITIONS, Command, IllegalTransition, State
 from dispatch_svc.domain.technician import claim_slot, release_slot
@@ -39,6 +41,30 @@ def step(request: dict, command: Command, technician: str, at: datetime) -> dict
             change = requests.reject(request, at)
         case Command.FENCE:
             change = requests.fence(request, at)
+        case Command.OFFER_TRANSFER:
+            me, colleague = {"_id": request.get("technician_id")}, {"_id": technician}
+            change = transfers.offer(request, me, colleague, "", at, at + timedelta(minutes=1))
+        case Command.DROP_TRANSFER:
+            change = transfers.drop(request)
+        case Command.TRANSFER:
+            if "transfer" not in request:  # nothing offered: there is nobody to take it
+                raise IllegalTransition(State(request["state"]), command)
+            change = transfers.accept(request, at)
+        case Command.REOFFER:
+            change = transfers.return_to_line({**request, "mode": "web"}, "", offered_to=[], expires_at=at)
+        case Command.INVITE:
+            me, colleague = {"_id": request.get("technician_id")}, {"_id": technician}
+            change = invitations.invite(request, me, colleague, "", at, at + timedelta(minutes=1))
+        case Command.DROP_INVITATION:
+            change = invitations.drop(request)
+        case Command.JOIN:
+            if "invitation" not in request:  # nobody invited: there is nobody to join
+                raise IllegalTransition(State(request["state"]), command)
+            change = invitations.join(request, at)
+        case Command.LEAVE:
+            change = invitations.leave(request, technician)
+        case Command.CLOSE_HANDOVERS:
+            change = invitations.close(request)
     after = {**request, **change.set}
     for field in change.unset:
         after.pop(field, None)
@@ -54,13 +80,19 @@ def test_a_request_never_has_two_assignees(script):
         try:
             request = step(request, command, technician, T0 + timedelta(seconds=index))
         except IllegalTransition:
-            assert (State(before["state"]), command) not in TRANSITIONS
+            assert (State(before["state"]), command) not in TRANSITIONS or command in (Command.TRANSFER, Command.JOIN)
             continue
         if command is Command.ASSIGN:
             assert holder is None, "assigned while already assigned"
             holder = technician
-        if request["state"] != State.ASSIGNED and command in (Command.REQUEUE, Command.CANCEL):
+        if command is Command.TRANSFER:
+            assert holder is not None, "transferred while nobody had it"
+            holder = request["transfer"]["to"] if "transfer" in request else before["transfer"]["to"]
+        if request["state"] != State.ASSIGNED and command in (Command.REQUEUE, Command.CANCEL, Command.REOFFER):
             holder = None
+        if command in (Command.INVITE, Command.DROP_INVITATION, Command.JOIN, Command.LEAVE, Command.CLOSE_HANDOVERS):
+            # Guests come and go; the chat stays its technician's.
+            assert request.get("technician_id") == before.get("technician_id")
         if request["state"] == State.ASSIGNED:
             assert request["technician_id"] == holder
         elif request["state"] in (State.NEW, State.QUEUED, State.OFFERED):

@@ -4,10 +4,11 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from servicekit.mailer import SmtpSettings
 from servicekit.settings import ServiceSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, SmtpSettings):
     service_name: ClassVar[str] = "portal-svc"
     default_port: ClassVar[int] = 8101
 
@@ -92,4 +93,22 @@ class Settings(ServiceSettings):
         default="",
         description="Names this deployment for the once-per-version start-up steps; empty means the "
         "installed portal-svc package version.",
+    )
+    smtp_sender: str = Field(
+        default="Assistline <support@assistline.local>", description="From: of offline-message e-mails."
+    )
+    message_archive_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Pause between moves of answered offline messages from the live `messages` collection "
+        "to `messages_answered`.",
+    )
+    message_retention_days: float = Field(
+        default=90.0, gt=0, description="How long an answered offline message (with its reply) is kept."
+    )
+    wait_sample_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="How many recent chats of a company the queue's estimated wait is computed from.",
     )

@@ -19,8 +19,10 @@ from servicekit.auth import Authenticator, Principal, Role
 from servicekit.runtime import Service
 from testkit import bearer, eventually
 from testkit.amqp import publish_raw
+from testkit.backends import free_port
 from testkit.plugin import DEV_SECRET
 from testkit.services import serve_in_process, wait_ready
+from testkit.smtp import SmtpSink
 
 BEN_AVAILABLE = TechnicianAvailable(
     technician_id="tec_ben",
@@ -84,7 +86,10 @@ class Portal:
         return await self.http.post(f"/api/portal/public/portals/{subdomain}/requests", json=body, headers=client)
 
     async def sign_in(self, email: str, password: str = "demo-password") -> dict[str, Any]:
-        response = await self.http.post("/api/portal/auth/login", json={"email": email, "password": password})
+        # From a fresh client address: the suite's many sign-ins must not share one allowance.
+        response = await self.http.post(
+            "/api/portal/auth/login", json={"email": email, "password": password}, headers=self.client_ip()
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -109,8 +114,18 @@ async def presence_url():
         yield url
 
 
+@pytest.fixture(scope="session")
+def smtp_sink():
+    """Every portal-svc instance of the suite mails here (they share their queues)."""
+    sink = SmtpSink("127.0.0.1", free_port()).start()
+    yield sink
+    sink.stop()
+
+
 @asynccontextmanager
-async def running_portal(real_backends, presence_url: str, **overrides: Any) -> AsyncIterator[Portal]:
+async def running_portal(
+    real_backends, presence_url: str, smtp_port: int | None = None, **overrides: Any
+) -> AsyncIterator[Portal]:
     """One portal-svc instance, served on its own port; instances given the same
     `mongodb_db` are replicas of one deployment (same store, same queues)."""
     fields: dict[str, Any] = {
@@ -121,6 +136,7 @@ async def running_portal(real_backends, presence_url: str, **overrides: Any) -> 
         # An hour-long window: a budget test cannot straddle a window boundary and see the
         # previous window's attempts weighted below the limit.
         "submission_window_seconds": 3600.0,
+        **({"smtp_port": smtp_port} if smtp_port else {}),
         **overrides,
     }
     settings = real_backends.settings(Settings, **fields)
@@ -134,18 +150,18 @@ async def running_portal(real_backends, presence_url: str, **overrides: Any) -> 
 
 
 @pytest.fixture(scope="session")
-def start_portal(real_backends, presence_url):
+def start_portal(real_backends, presence_url, smtp_sink):
     """`async with start_portal(**settings) as instance:` another instance (see `running_portal`)."""
 
     def start(**overrides: Any):
-        return running_portal(real_backends, presence_url, **overrides)
+        return running_portal(real_backends, presence_url, smtp_sink.port, **overrides)
 
     return start
 
 
 @pytest.fixture(scope="session")
-async def portal(real_backends, presence_url):
-    async with running_portal(real_backends, presence_url) as instance:
+async def portal(real_backends, presence_url, smtp_sink):
+    async with running_portal(real_backends, presence_url, smtp_sink.port) as instance:
         yield instance
 
 

@@ -23,11 +23,15 @@ from servicekit.mongo import CommandStats
 pytestmark = pytest.mark.integration
 
 REQUESTS = 6
-BUDGET = 9
+BUDGET = 10.5
 """Commands per request in this mix (every request goes through 4 status events): the shared
 submission limit 2 (its counter, then the previous window's), the insert with its event and the
 outbox's clearing 2, the availability read of a Web portal 1 (half the requests), one write per
-consumed event 4, and the portal cache's refresh every `portal_cache_seconds`."""
+consumed event 4, the portal cache's refresh every `portal_cache_seconds`, and portal's own
+`RequestSubmitted` consumed back: the customer panel and the dashboard's day and live state.
+The dashboard's writes for the other events (queued, offered, assigned, chat) are not in this
+mix: the events are handed to the status handlers only. Measured 9.83 alone and in the full
+suite; a rate-limit window or cache refresh falling inside the run moves it by a fraction."""
 IDLE = 3600.0  # periodic tasks out of the way: their cost is per second, not per request
 
 

@@ -3,7 +3,7 @@ services that started following `TechnicianUpdated` after some technicians were 
 
 import pytest
 
-from contracts import TechnicianUpdated
+from contracts import CompanyUpdated, TechnicianUpdated
 from portal_svc.bootstrap import deployment_version
 from testkit import eventually
 from testkit.amqp import AmqpTap
@@ -33,3 +33,19 @@ async def test_start_up_reannounces_once_per_deployment_version(portal):
     assert await housekeeping.reannounce_once(version) is False  # already done by the start-up
     assert await housekeeping.reannounce_once("test-next-version") is True
     assert await housekeeping.reannounce_once("test-next-version") is False
+
+
+async def test_reannounce_publishes_every_company_and_numbers_the_ones_stored_before_revisions(portal, admin):
+    companies = portal.runtime.db["companies"]
+    # A company stored before companies had revisions (and events).
+    await companies.insert_one({"_id": "cmp_legacy_reannounce", "account_id": "acc_acme", "name": "Legacy Ltd"})
+    async with AmqpTap(portal.rabbitmq_url, CompanyUpdated.routing_key()) as tap:
+        assert await portal.handlers.companies.reannounce() >= 3
+        legacy = await tap.wait_for(lambda m: m["data"]["company_id"] == "cmp_legacy_reannounce")
+        globex = await tap.wait_for(lambda m: m["data"]["company_id"] == "cmp_globex")
+    assert (legacy["data"]["name"], legacy["data"]["revision"], legacy["data"]["deleted"]) == ("Legacy Ltd", 1, False)
+    assert (await companies.find_one({"_id": "cmp_legacy_reannounce"}))["revision"] == 1
+    assert globex["data"]["revision"] >= 1 and globex["data"]["account_id"] == "acc_acme"
+    # Other tests share the demo account: the legacy company goes again (as any other would).
+    deleted = await portal.http.delete("/api/portal/companies/cmp_legacy_reannounce", headers=admin)
+    assert deleted.status_code == 200, deleted.text

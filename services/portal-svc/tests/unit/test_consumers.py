@@ -12,6 +12,8 @@ from contracts import (
     ChatSessionStarted,
     Envelope,
     EventPayload,
+    OfflineMessageAnswered,
+    OfflineMessageLeft,
     RequestAssigned,
     RequestOffered,
     RequestQueued,
@@ -19,6 +21,7 @@ from contracts import (
     TechnicianAvailable,
     TechnicianUnavailable,
     TechnicianUpdated,
+    WebhookEndpointDisabled,
 )
 from portal_svc.entrypoints import consumers
 from servicekit.broker import EVENTS, make_broker
@@ -99,7 +102,40 @@ EVENTS_AND_CALLS: list[tuple[EventPayload, str]] = [
         ),
         "request_status.chat_ended",
     ),
+    (
+        OfflineMessageLeft(
+            message_id="msg_a", account_id="acc_a", company_id="cmp_x", portal_id="prt_a", reason="closed", left_at=NOW
+        ),
+        "messages.notify_technicians",
+    ),
+    (
+        OfflineMessageAnswered(
+            message_id="msg_a", account_id="acc_a", company_id="cmp_x", technician_id="tec_a", answered_at=NOW
+        ),
+        "messages.send_answer",
+    ),
+    (
+        WebhookEndpointDisabled(
+            endpoint_id="whe_a",
+            account_id="acc_a",
+            url="https://crm.example.com/hooks",
+            consecutive_failures=20,
+            failing_since=NOW,
+            last_error="HTTP 500",
+        ),
+        "webhook_alerts.endpoint_disabled",
+    ),
 ]
+
+
+# The dashboard's read models follow the same events, after the handler above (the envelope).
+DASHBOARD_TOO = {
+    "availability.technician_available": "dashboard.technician_available",
+    "availability.technician_unavailable": "dashboard.technician_unavailable",
+    **{f"request_status.{m}": f"dashboard.{m}" for m in ("queued", "offered", "assigned", "rejected")},
+    "request_status.chat_started": "dashboard.chat_started",
+    "request_status.chat_ended": "dashboard.chat_ended",
+}
 
 
 class Recorder:
@@ -120,6 +156,9 @@ class StandIn:
         self.calls: list[tuple[str, Any]] = []
         self.availability = Recorder("availability", self.calls)
         self.request_status = Recorder("request_status", self.calls)
+        self.messages = Recorder("messages", self.calls)
+        self.webhook_alerts = Recorder("webhook_alerts", self.calls)
+        self.dashboard = Recorder("dashboard", self.calls)
 
 
 @pytest.mark.parametrize(("payload", "call"), EVENTS_AND_CALLS, ids=[c for _, c in EVENTS_AND_CALLS])
@@ -130,7 +169,16 @@ async def test_each_event_reaches_its_handler(payload: EventPayload, call: str):
     event: Envelope[Any] = Envelope[type(payload)].of(payload, producer="test", correlation_id="c")  # type: ignore[misc]
     async with TestRabbitBroker(broker) as test_broker:
         await test_broker.publish(event.model_dump(mode="json"), exchange=EVENTS, routing_key=payload.routing_key())
-    assert [name for name, _ in handlers.calls] == [call]
+    # A presence change also tells the waiting customers of each company it concerns.
+    told = [argument for name, argument in handlers.calls if name == "request_status.changed"]
+    assert told == (
+        payload.company_ids
+        if call.startswith("availability.technician_") and call != "availability.technician_updated"
+        else []
+    )  # type: ignore[attr-defined]
+    also = [DASHBOARD_TOO[call]] if call in DASHBOARD_TOO else []
+    assert [name for name, _ in handlers.calls if name != "request_status.changed"] == [call, *also]
+    assert all(argument == event for name, argument in handlers.calls if name.startswith("dashboard."))
     received = handlers.calls[0][1]
     # Presence and record events hand over the payload; request moves need the envelope's id and time.
     assert received == (payload if call.startswith("availability") else event)

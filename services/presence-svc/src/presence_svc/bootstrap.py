@@ -11,38 +11,30 @@ from contracts import EventPayload, TechnicianAvailable, TechnicianUnavailable
 from presence_svc.adapters.alerts import AlertRepository
 from presence_svc.adapters.connections import ConnectionRegistry
 from presence_svc.adapters.live import TechnicianChannel
-from presence_svc.adapters.mailer import Mailer, SmtpTransport
 from presence_svc.adapters.portals import PortalRepository
+from presence_svc.adapters.status_history import StatusHistoryRepository
 from presence_svc.adapters.technicians import TechnicianRepository
 from presence_svc.config import Settings
 from presence_svc.entrypoints import consumers
 from presence_svc.entrypoints.api import api_router
+from presence_svc.entrypoints.metrics import PresenceMetrics
 from presence_svc.entrypoints.ws import ws_router
 from presence_svc.handlers import Handlers
 from presence_svc.handlers.alerts import AlertHandlers
+from presence_svc.handlers.invitations import InvitationAlerts
 from presence_svc.handlers.preferences import PreferenceHandlers
 from presence_svc.handlers.presence import Leases, PresenceHandlers, replica_key
+from presence_svc.handlers.status_log import StatusLog
+from presence_svc.handlers.streak import StreakHandlers
 from presence_svc.handlers.technicians import TechnicianHandlers
+from presence_svc.handlers.transfers import TransferAlerts
 from servicekit.live import LiveFanout
+from servicekit.mailer import Mailer
 from servicekit.runtime import Runtime, Service, assemble, create_runtime
 
 DESCRIPTION = "Assistline presence-svc: technician availability and connection, notification preferences, alerts."
 
 EMITS: tuple[type[EventPayload], ...] = (TechnicianAvailable, TechnicianUnavailable)
-
-
-def mailer(settings: Settings) -> Mailer:
-    transport = SmtpTransport(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        timeout=settings.smtp_timeout_seconds,
-        starttls=settings.smtp_starttls,
-        tls=settings.smtp_tls,
-        validate_certs=settings.smtp_validate_certs,
-        username=settings.smtp_username,
-        password=settings.smtp_password,
-    )
-    return Mailer(transport, sender=settings.smtp_sender)
 
 
 def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list]:
@@ -63,26 +55,36 @@ def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list
         lease=timedelta(seconds=settings.presence_lease_seconds),
         grace=timedelta(seconds=settings.presence_grace_seconds),
     )
-    presence = PresenceHandlers(technicians, portals, connections, channel, runtime.event, leases)
+    history = StatusHistoryRepository(
+        runtime.collection("status_history"), retention=timedelta(days=settings.status_history_retention_days)
+    )
+    status_log = StatusLog(technicians, history, keep_days=settings.status_history_retention_days + 1)
+    presence = PresenceHandlers(technicians, portals, connections, channel, runtime.event, leases, status_log)
     alerts = AlertHandlers(
         channel,
         technicians,
         alert_store,
-        mailer(settings),
+        Mailer.from_settings(settings),
         # Past the first attempt's own timeout, so the retry tick does not race it.
         resend_after=timedelta(seconds=settings.email_retry_seconds + settings.smtp_timeout_seconds),
+        grace=timedelta(seconds=settings.presence_grace_seconds),
     )
     handlers = Handlers(
         presence=presence,
         alerts=alerts,
         preferences=PreferenceHandlers(technicians),
         technicians=TechnicianHandlers(technicians, presence, alerts),
+        streak=StreakHandlers(technicians, presence, limit=settings.missed_requests_limit),
+        status_log=status_log,
+        transfers=TransferAlerts(technicians, presence),
+        invitations=InvitationAlerts(technicians, presence),
     )
-    return handlers, [technicians, portals, alert_store]
+    return handlers, [technicians, portals, alert_store, history]
 
 
 def bootstrap(settings: Settings) -> Service:
     runtime = create_runtime(settings, emits=EMITS)
+    PresenceMetrics(runtime.metrics)
     handlers, repositories = build_handlers(runtime, settings)
     consumers.register(runtime.broker, runtime.service, handlers)
 
@@ -91,6 +93,7 @@ def bootstrap(settings: Settings) -> Service:
     runtime.every(min(1.0, settings.presence_grace_seconds / 5), handlers.presence.expire_graces, name="presence-grace")
     runtime.every(settings.email_retry_seconds, handlers.alerts.resend_pending, name="email-retry")
     runtime.every(settings.alert_cleanup_seconds, handlers.alerts.settle, name="alert-settle")
+    runtime.every(settings.status_history_purge_seconds, handlers.status_log.history.purge, name="status-history-purge")
 
     return assemble(
         runtime,

@@ -1,13 +1,14 @@
 """Configuration of presence-svc, from the environment."""
 
-from typing import ClassVar, Self
+from typing import ClassVar
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field
 
+from servicekit.mailer import SmtpSettings
 from servicekit.settings import ServiceSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, SmtpSettings):
     service_name: ClassVar[str] = "presence-svc"
     default_port: ClassVar[int] = 8102
 
@@ -30,19 +31,7 @@ class Settings(ServiceSettings):
         description="A WebSocket that sends nothing (clients send a heartbeat every ~10 s) for "
         "longer than this is closed.",
     )
-    smtp_host: str = Field(default="127.0.0.1", description="SMTP server for e-mail alerts.")
-    smtp_port: int = Field(default=1025, ge=1, le=65535, description="SMTP server port.")
     smtp_sender: str = Field(default="Assistline <alerts@assistline.local>", description="From: of e-mail alerts.")
-    smtp_timeout_seconds: float = Field(default=10.0, gt=0, description="Give up on one e-mail after this long.")
-    smtp_starttls: bool = Field(
-        default=False, description="Upgrade the SMTP connection with STARTTLS (usually port 587)."
-    )
-    smtp_tls: bool = Field(default=False, description="Implicit TLS from the first byte (usually port 465).")
-    smtp_validate_certs: bool = Field(
-        default=True, description="Check the SMTP server's TLS certificate (turn off only for tests)."
-    )
-    smtp_username: str | None = Field(default=None, description="SMTP AUTH user; no authentication when unset.")
-    smtp_password: SecretStr | None = Field(default=None, description="SMTP AUTH password.")
     email_retry_seconds: float = Field(
         default=5.0,
         gt=0,
@@ -69,10 +58,20 @@ class Settings(ServiceSettings):
         "history, and expired history is deleted.",
     )
 
-    @model_validator(mode="after")
-    def _one_tls_mode(self) -> Self:
-        if self.smtp_starttls and self.smtp_tls:
-            raise ValueError("SMTP_STARTTLS and SMTP_TLS exclude each other: choose one")
-        if (self.smtp_username is None) != (self.smtp_password is None):
-            raise ValueError("SMTP_USERNAME and SMTP_PASSWORD go together")
-        return self
+    missed_requests_limit: int = Field(
+        default=3,
+        ge=0,
+        le=100,
+        description="A technician who lets this many offers or Queue assignments in a row lapse "
+        "unanswered is set unavailable (reason `missed_requests`) until they choose Available "
+        "again; 0 turns this off.",
+    )
+    status_history_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="How long each technician's status history (who changed it, when, why) is kept.",
+    )
+    status_history_purge_seconds: float = Field(
+        default=3600.0, gt=0, description="How often status history past its retention is deleted."
+    )

@@ -4,11 +4,11 @@ import httpx
 import pytest
 from presence_support.helpers import GRACE, HEARTBEAT_TIMEOUT
 from presence_support.instance import Presence
-from presence_support.smtp_sink import SmtpSink
 
 from presence_svc.config import Settings
 from testkit.amqp import AmqpTap
 from testkit.backends import free_port
+from testkit.smtp import SmtpSink
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Alerts (HelpAlert): the right technicians only, withdrawal, e-mail through SMTP."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,10 +15,13 @@ from presence_support.helpers import (
     technician,
     uid,
 )
+from presence_support.instance import Presence
 
 from contracts import RequestAssigned, RequestCancelled, RequestOfferWithdrawn
 from contracts.vocabulary import ConnectionMode, PortalType, WithdrawalReason
+from presence_svc.config import Settings
 from testkit import bearer, eventually
+from testkit.backends import isolated_vhost
 
 pytestmark = pytest.mark.integration
 
@@ -273,3 +277,56 @@ async def test_a_technician_who_loses_a_company_loses_its_alerts_and_emails_at_o
     async with help_center(presence.base_url, ana_token) as tab:
         await drained(tab)
         assert [f["request_id"] for f in tab.of_type("alert")] == [probe]
+
+
+@pytest.fixture
+async def patient_presence(real_backends, smtp_sink):
+    """presence-svc with a grace period long enough to reconnect in, however loaded the machine,
+    in a vhost of its own: the module's `presence` runs meanwhile and would take half its events."""
+    with isolated_vhost(real_backends.rabbitmq_url, f"assistline-presence-{uid('vh')}") as url:
+        settings = replace(real_backends, rabbitmq_url=url).settings(
+            Settings,
+            mongodb_db=f"presence-grace-{uid('db')}",
+            presence_grace_seconds=30.0,
+            smtp_port=smtp_sink.port,
+        )
+        instance = Presence(url, settings)
+        await instance.start()
+        try:
+            yield instance
+        finally:
+            await instance.stop()
+
+
+async def test_an_assignment_made_while_the_help_center_reconnects_is_replayed(patient_presence, client):
+    # Dispatch still routes to a technician within the grace period (their help center is
+    # reconnecting, perhaps to another replica): the alert must wait for the reconnection.
+    presence = patient_presence
+    company = await company_with_portal(presence)
+    ana, ana_token = await staff(presence, client, company)
+    async with help_center(presence.base_url, ana_token):
+        pass  # the tab closes: the grace period starts
+    request = uid("req")
+    await publish(
+        presence.rabbitmq_url,
+        RequestAssigned(
+            request_id=request,
+            account_id=ACCOUNT,
+            company_id=company,
+            technician_id=ana,
+            mode=ConnectionMode.QUEUE,
+            portal_type=PortalType.SMART_BOX,
+            customer_name="Queue Customer",
+            alert=True,
+            assigned_at=datetime.now(UTC),
+        ),
+    )
+
+    async def stored() -> bool:
+        return await presence.handlers.alerts.alerts.collection.find_one({"_id": request}) is not None
+
+    # Positive barrier: the assignment was handled while no tab was open.
+    await eventually(stored, timeout=15, what="the assignment handled")
+    async with help_center(presence.base_url, ana_token) as tab:
+        alert = await tab.wait_for(lambda f: f["type"] == "alert" and f["request_id"] == request)
+        assert alert["kind"] == "assigned"

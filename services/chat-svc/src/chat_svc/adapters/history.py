@@ -37,6 +37,14 @@ class HistoryRepository:
     async def exists(self, session_id: str) -> bool:
         return await self.collection.find_one({"_id": session_id}, {"_id": 1}) is not None
 
+    async def wrap_up(self, session_id: str, technician_id: str, outcome: str, notes: str) -> bool:
+        """Like `SessionRepository.wrap_up`, for a session already archived."""
+        result = await self.collection.update_one(
+            {"_id": session_id, "state": SessionState.COMPLETED, "technician_id": technician_id},
+            {"$set": {"outcome": outcome, "notes": notes}},
+        )
+        return result.matched_count == 1
+
     async def store(self, documents: Sequence[dict[str, Any]]) -> None:
         """Insert archived documents; those already archived are left as they are."""
         if not documents:

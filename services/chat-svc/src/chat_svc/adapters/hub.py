@@ -210,12 +210,13 @@ class Hub:
         skip: Connection | None = None,
         close: tuple[int, str] | None = None,
         close_author: Author | None = None,
+        close_person: str | None = None,
     ) -> None:
-        """Hand `frames` (then a close, to every socket or those of `close_author`) to
-        every socket of the session, on every replica."""
+        """Hand `frames` (then a close, to every socket or those of `close_author` and
+        `close_person`) to every socket of the session, on every replica."""
         body: dict[str, Any] = {"frames": list(frames), "skip": skip.id if skip else None}
         if close is not None:
-            body["close"] = {"code": close[0], "reason": close[1], "author": close_author}
+            body["close"] = {"code": close[0], "reason": close[1], "author": close_author, "person": close_person}
         await self._send(SESSION_TOPIC + session_id, body)
 
     async def announce_access(self, record: dict[str, Any]) -> None:
@@ -248,7 +249,7 @@ class Hub:
                     else:
                         connection.send(frame)
                 close = body.get("close")
-                if close and (close["author"] is None or connection.author == close["author"]):
+                if close and _closes(close, connection):
                     connection.close(close["code"], close["reason"])
         self.forget(session_id)
 
@@ -273,3 +274,10 @@ class Hub:
                     connection.close(code, reason)
                     closed += 1
         return closed
+
+
+def _closes(close: dict[str, Any], connection: Connection) -> bool:
+    """Whether a close sent with frames is for this socket (its author, and its person if named)."""
+    if close["author"] is not None and connection.author != close["author"]:
+        return False
+    return close.get("person") is None or connection.person_id == close["person"]

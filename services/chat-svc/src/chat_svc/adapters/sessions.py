@@ -9,6 +9,7 @@ scans (abandonment, archiving) are periodic and over a collection that stays sma
 """
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +43,9 @@ def to_session(document: dict[str, Any]) -> ChatSession:
         correlation_id=document.get("correlation_id", ""),
         bucket=document.get("bucket", 0),
         technician_joined=bool(document.get("technician_joined")),
+        technician_name=document.get("technician_name", ""),
+        awaiting_technician=bool(document.get("awaiting_technician")),
+        guests=dict(document.get("guests") or {}),
     )
 
 
@@ -52,6 +56,12 @@ HIDDEN = {"_outbox": 0, "_outbox_lease": 0, "customers": 0}
 def replica_field(replica: str) -> str:
     # A replica id is a host name and more: dots would read as a path in an update.
     return "customers." + replica.replace(".", "_").replace("$", "_")
+
+
+def _older_guest_step(technician_id: str, sequence: int) -> dict[str, Any]:
+    """Filter: the last join or leave applied for this colleague is older than `sequence`."""
+    key = f"guest_seq.{technician_id}"
+    return {"$or": [{key: {"$lt": sequence}}, {key: {"$exists": False}}]}
 
 
 class SessionRepository:
@@ -81,15 +91,69 @@ class SessionRepository:
             return False
         return True
 
-    async def transfer(self, session_id: str, *, technician_id: str, assignment: int) -> ChatSession | None:
+    async def transfer(
+        self, session_id: str, *, technician_id: str, assignment: int, technician_name: str = ""
+    ) -> ChatSession | None:
         """Move an active session to a newer assignment; None when stale or ended."""
+        changes = {
+            "technician_id": technician_id,
+            "assignment": assignment,
+            "technician_joined": False,
+            "technician_name": technician_name,
+            "awaiting_technician": False,
+        }
         document = await self.collection.find_one_and_update(
             {"_id": session_id, "state": SessionState.ACTIVE, "assignment": {"$lt": assignment}},
-            {"$set": {"technician_id": technician_id, "assignment": assignment, "technician_joined": False}},
+            {"$set": changes},
             return_document=ReturnDocument.AFTER,
             projection=HIDDEN,
         )
         return to_session(document) if document else None
+
+    async def release(self, session_id: str, *, technician_id: str, assignment: int) -> ChatSession | None:
+        """The technician sent the chat back to the queue: it waits for the next assignment.
+        None when it is no longer that assignment (stale, repeated, or ended)."""
+        document = await self.collection.find_one_and_update(
+            {
+                "_id": session_id,
+                "state": SessionState.ACTIVE,
+                "technician_id": technician_id,
+                "assignment": assignment,
+                "awaiting_technician": {"$ne": True},
+            },
+            {"$set": {"awaiting_technician": True}},
+            return_document=ReturnDocument.AFTER,
+            projection=HIDDEN,
+        )
+        return to_session(document) if document else None
+
+    async def guest_joined(self, session_id: str, technician_id: str, name: str, sequence: int) -> ChatSession | None:
+        """An invited colleague joins the active session; None when this join is not newer
+        than the last join or leave applied for them (a redelivery, or overtaken by their
+        leaving: the two travel on different queues), or the session ended."""
+        document = await self.collection.find_one_and_update(
+            {"_id": session_id, "state": SessionState.ACTIVE, **_older_guest_step(technician_id, sequence)},
+            {"$set": {f"guests.{technician_id}": name, f"guest_seq.{technician_id}": sequence}},
+            return_document=ReturnDocument.AFTER,
+            projection=HIDDEN,
+        )
+        return to_session(document) if document else None
+
+    async def guest_left(self, session_id: str, technician_id: str, sequence: int) -> tuple[ChatSession, bool] | None:
+        """The colleague is no longer in the session (same ordering as `guest_joined`): the
+        session after, and whether they were in it (a leave that overtook its join finds them
+        not yet in: it is recorded all the same, so that the late join is ignored)."""
+        before = await self.collection.find_one_and_update(
+            {"_id": session_id, "state": SessionState.ACTIVE, **_older_guest_step(technician_id, sequence)},
+            {"$unset": {f"guests.{technician_id}": ""}, "$set": {f"guest_seq.{technician_id}": sequence}},
+            return_document=ReturnDocument.BEFORE,
+            projection=HIDDEN,
+        )
+        if before is None:
+            return None
+        session = to_session(before)
+        remaining = {key: name for key, name in session.guests.items() if key != technician_id}
+        return replace(session, guests=remaining), technician_id in session.guests
 
     async def mark_cancelled(self, session_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         """Remember a cancellation that came before any session; returns the document as is."""
@@ -155,6 +219,14 @@ class SessionRepository:
         )
         return to_session(document) if document else None
 
+    async def wrap_up(self, session_id: str, technician_id: str, outcome: SessionOutcome, notes: str) -> bool:
+        """Records the outcome and notes of an ended session of `technician_id` (by `_id`)."""
+        result = await self.collection.update_one(
+            {"_id": session_id, "state": SessionState.COMPLETED, "technician_id": technician_id},
+            {"$set": {"outcome": outcome, "notes": notes}},
+        )
+        return result.matched_count == 1
+
     async def customer_joined(self, session_id: str, replica: str) -> None:
         """One more customer socket on `replica`; the customer is present again."""
         await self.collection.update_one(
@@ -172,6 +244,10 @@ class SessionRepository:
             {"_id": session_id, "state": SessionState.ACTIVE, "customer_away_since": was},
             {"$set": {"customer_away_since": since}},
         )
+
+    async def active_count(self) -> int:
+        """Sessions open now (a periodic metric read)."""
+        return await self.collection.count_documents({"state": SessionState.ACTIVE})
 
     async def active(self) -> list[dict[str, Any]]:
         """Every active session (a periodic scan over the small live collection)."""

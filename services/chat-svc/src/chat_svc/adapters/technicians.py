@@ -4,8 +4,8 @@
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
 
+from chat_svc.adapters.revisions import save_if_newer
 from chat_svc.domain.technicians import TechnicianAccess
 from contracts import TechnicianUpdated
 
@@ -34,19 +34,5 @@ class TechnicianRepository:
 
     async def save(self, event: TechnicianUpdated) -> bool:
         """Store a newer revision; False for a stale or repeated event."""
-        try:
-            result = await self.collection.update_one(
-                {"_id": event.technician_id, "revision": {"$lt": event.revision}},
-                {
-                    "$set": {
-                        "account_id": event.account_id,
-                        "company_ids": list(event.company_ids),
-                        "enabled": event.enabled,
-                        "revision": event.revision,
-                    }
-                },
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            return False  # stored already with this revision or a newer one
-        return result.modified_count == 1 or result.upserted_id is not None
+        fields = {"account_id": event.account_id, "company_ids": list(event.company_ids), "enabled": event.enabled}
+        return await save_if_newer(self.collection, event.technician_id, event.revision, fields)

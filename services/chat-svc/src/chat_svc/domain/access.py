@@ -1,9 +1,11 @@
 """Who may join or read which session.
 
 A customer token is valid for one request only; a technician joins only the sessions
-assigned to them, in a company they can access NOW according to chat-svc's own record of
-them (`TechnicianAccess`, fed by `TechnicianUpdated`), not the company list their token was
-issued with; an admin reads (never joins) the sessions of their account.
+assigned to them, or those they were invited into and have not left (the session's
+`guests`, fed by `RequestColleagueJoined` / `RequestColleagueLeft`), in a company they can
+access NOW according to chat-svc's own record of them (`TechnicianAccess`, fed by
+`TechnicianUpdated`), not the company list their token was issued with; an admin reads
+(never joins) the sessions of their account.
 
 A technician chat-svc has no record of is refused (`UnknownTechnician`): portal-svc
 announces every technician when it creates them, so the record normally exists before the
@@ -49,8 +51,18 @@ def join_as(principal: Principal, session: ChatSession, record: TechnicianAccess
         raise NotYourSession("this token is for another request")
     if principal.role is Role.TECHNICIAN:
         access = known(principal, record)
+        if principal.subject in session.guests and session.is_active:
+            # An invited colleague in the chat now (chat-svc's own record, fed by the join
+            # and leave events): one who left, or whose chat ended, is refused below.
+            if principal.account_id != session.account_id or not access.may_act_for(
+                session.account_id, session.company_id
+            ):
+                raise NotYourSession("you no longer have access to this session's company")
+            return Author.TECHNICIAN
         if principal.subject != session.technician_id:
             raise NotYourSession("this session is assigned to another technician")
+        if session.awaiting_technician:
+            raise NotYourSession("you sent this chat back to the queue; it is no longer yours")
         if principal.account_id != session.account_id or not access.may_act_for(session.account_id, session.company_id):
             raise NotYourSession("you no longer have access to this session's company")
         return Author.TECHNICIAN
@@ -73,3 +85,12 @@ def ensure_can_read(principal: Principal, session: ChatSession, record: Technici
 def still_allowed(record: TechnicianAccess | None, account_id: str, company_id: str) -> bool:
     """Whether a technician's open socket on a session of `company_id` may stay open."""
     return record is not None and record.may_act_for(account_id, company_id)
+
+
+def is_guest(principal: Principal, session: ChatSession) -> bool:
+    """Whether `principal` takes part in the chat as an invited colleague (not its technician)."""
+    return (
+        principal.role is Role.TECHNICIAN
+        and principal.subject in session.guests
+        and principal.subject != session.technician_id
+    )

@@ -23,6 +23,10 @@ class SessionEnded(Conflict):
     code = "session_ended"
 
 
+class SessionStillActive(Conflict):
+    code = "session_active"
+
+
 class MessageTooLong(DomainError):
     code = "message_too_long"
 
@@ -53,3 +57,37 @@ class InvalidFrame(DomainError):
 
 class FrameTooLarge(DomainError):
     code = "frame_too_large"
+
+
+class InvalidCannedReply(DomainError):
+    status_code = 422
+    code = "invalid_canned_reply"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class DuplicateShortcut(Conflict):
+    code = "duplicate_shortcut"
+
+
+class CannedReplyNotFound(NotFound):
+    code = "canned_reply_not_found"
+
+
+class TooManyCannedReplies(Conflict):
+    code = "too_many_canned_replies"
+
+
+class InvalidRating(DomainError):
+    status_code = 422
+    code = "invalid_rating"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class AlreadyRated(Conflict):
+    code = "already_rated"

@@ -1,6 +1,7 @@
 """What a chat session is, and the messages it holds."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -66,6 +67,14 @@ class ChatSession:
     bucket: int = 0
     """The newest message bucket known when the session was read (a hint: it may be behind)."""
     technician_joined: bool = False
+    technician_name: str = ""
+    """Set by a transfer between colleagues (the customer's page shows who took over)."""
+    awaiting_technician: bool = False
+    """Sent back to the company's queue: the technician who left may no longer act on it,
+    and the next assignment takes it over."""
+    guests: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """Colleagues invited into the chat who joined it and have not left: id -> name. They
+    may join the socket and write; the chat stays `technician_id`'s (only they end it)."""
 
     @property
     def is_active(self) -> bool:

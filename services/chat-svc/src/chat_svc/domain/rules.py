@@ -35,3 +35,20 @@ def end_notice(ended_by: EndedBy) -> str:
         EndedBy.CUSTOMER: "The customer ended the chat.",
         EndedBy.ABANDONED: "The chat ended: the customer left.",
     }[ended_by]
+
+
+BACK_TO_QUEUE_NOTICE = "You are being transferred to another technician. Please stay in this chat."
+
+
+def transfer_notice(from_name: str, to_name: str) -> str:
+    """The transcript line of a transfer between colleagues (names may be unknown)."""
+    return f"{from_name or 'The technician'} transferred the chat to {to_name or 'a colleague'}."
+
+
+def joined_notice(name: str) -> str:
+    """The line everybody in the chat reads when an invited colleague joins it."""
+    return f"{name or 'A colleague'} joined the chat."
+
+
+def left_notice(name: str) -> str:
+    return f"{name or 'A colleague'} left the chat."

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from chat_svc.domain.model import Author, ChatSession, Message, SessionState
+from chat_svc.domain.rating import MAX_COMMENT, MAX_SCORE, MIN_SCORE, Rating
 from contracts.vocabulary import EndedBy, SessionOutcome
 
 NOTES_MAX = 2000
@@ -38,11 +39,31 @@ class MessageOut(BaseModel):
         )
 
 
+class RatingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score: int = Field(ge=MIN_SCORE, le=MAX_SCORE, strict=True, description="1 (bad) to 5 (excellent).", examples=[5])
+    comment: str = Field(default="", max_length=MAX_COMMENT, description="Optional, plain text.", examples=["Quick!"])
+
+
+class RatingOut(BaseModel):
+    score: int = Field(description="1 (bad) to 5 (excellent).")
+    comment: str = Field(description="The customer's comment (plain text; may be empty).")
+    rated_at: datetime = Field(description="When it was given (UTC).")
+
+    @classmethod
+    def of(cls, rating: Rating) -> "RatingOut":
+        return cls(score=rating.score, comment=rating.comment, rated_at=rating.rated_at)
+
+
 class SessionOut(BaseModel):
     session_id: str
     request_id: str
     account_id: str
     company_id: str
+    company_name: str = Field(
+        default="", description="The company's current name (for `{company_name}` in canned replies); empty if unknown."
+    )
     technician_id: str = Field(description="The technician the session is (or was last) assigned to.")
     customer_name: str
     description: str = Field(description="The problem, as the customer described it.")
@@ -52,14 +73,18 @@ class SessionOut(BaseModel):
     ended_by: EndedBy | None = None
     outcome: SessionOutcome | None = None
     notes: str | None = Field(default=None, description="Technician's notes; not shown to customers.")
+    rating: RatingOut | None = Field(default=None, description="The customer's rating, once given.")
 
     @classmethod
-    def of(cls, session: ChatSession, *, with_notes: bool) -> "SessionOut":
+    def of(
+        cls, session: ChatSession, *, with_notes: bool, rating: Rating | None = None, company_name: str = ""
+    ) -> "SessionOut":
         return cls(
             session_id=session.session_id,
             request_id=session.request_id,
             account_id=session.account_id,
             company_id=session.company_id,
+            company_name=company_name,
             technician_id=session.technician_id,
             customer_name=session.customer_name,
             description=session.description,
@@ -69,6 +94,7 @@ class SessionOut(BaseModel):
             ended_by=session.ended_by,
             outcome=session.outcome,
             notes=session.notes if with_notes else None,
+            rating=RatingOut.of(rating) if rating else None,
         )
 
 

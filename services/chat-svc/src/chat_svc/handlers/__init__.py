@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 
 from chat_svc.adapters.replicas import Replicas, SocketCounter
+from chat_svc.handlers.companies import CompanyNames
 from chat_svc.handlers.lifecycle import Lifecycle
 from chat_svc.handlers.live import LiveChat
 from chat_svc.handlers.ports import LiveSockets
+from chat_svc.handlers.rating import Ratings
 from chat_svc.handlers.reading import Reading
 from chat_svc.handlers.technicians import TechnicianRecords
 from chat_svc.handlers.timeline import Timeline
@@ -28,3 +30,7 @@ class Handlers:
     """This replica's lease, and which replicas are alive."""
     counter: SocketCounter
     """Open sockets per token, across replicas."""
+    ratings: Ratings
+    """The customer's rating of an ended chat."""
+    companies: CompanyNames
+    """Company names (fed by CompanyUpdated), shown with sessions for `{company_name}`."""

@@ -11,10 +11,20 @@ from chat_svc.adapters.sessions import to_session
 from chat_svc.domain.closing import CLOSE_NORMAL, CLOSE_POLICY
 from chat_svc.domain.frames import message_frame, session_frame
 from chat_svc.domain.model import Author, ChatSession, SessionState, session_id_for
-from chat_svc.domain.rules import end_notice
+from chat_svc.domain.rules import BACK_TO_QUEUE_NOTICE, end_notice, joined_notice, left_notice, transfer_notice
 from chat_svc.handlers.ports import LiveSockets
 from chat_svc.handlers.timeline import Timeline
-from contracts import ChatSessionEnded, ChatSessionStarted, Envelope, RequestAssigned, RequestCancelled
+from contracts import (
+    ChatSessionEnded,
+    ChatSessionStarted,
+    Envelope,
+    RequestAssigned,
+    RequestCancelled,
+    RequestColleagueJoined,
+    RequestColleagueLeft,
+    RequestReturnedToQueue,
+    RequestTransferred,
+)
 from contracts.vocabulary import EndedBy, SessionOutcome
 from servicekit.logging import get_logger
 from servicekit.runtime import Runtime
@@ -98,24 +108,103 @@ class Lifecycle:
         await self._transfer(session_id, data)
 
     async def _transfer(self, session_id: str, data: RequestAssigned) -> None:
+        await self.switch_technician(
+            session_id, data.technician_id, data.assignment, "The chat was transferred to another technician."
+        )
+
+    async def on_transferred(self, event: Envelope[RequestTransferred]) -> None:
+        """A colleague accepted the chat: they become its technician, under the new assignment."""
+        data = event.data
+        notice = transfer_notice(data.from_name, data.to_name)
+        await self.switch_technician(
+            session_id_for(data.request_id),
+            data.to_technician_id,
+            data.assignment,
+            notice,
+            technician_name=data.to_name,
+        )
+
+    async def on_colleague_joined(self, event: Envelope[RequestColleagueJoined]) -> None:
+        """An invited colleague joined: they may open the chat from now on; everybody in it
+        reads who joined (the transcript keeps the line)."""
+        data = event.data
+        session_id = session_id_for(data.request_id)
+        session = await self.sessions.guest_joined(session_id, data.technician_id, data.name, data.sequence)
+        if session is None:
+            log.info("stale or repeated colleague join ignored", session_id=session_id)
+            return
+        notice = await self.timeline.store(session_id, Author.SYSTEM, joined_notice(data.name), bucket=session.bucket)
+        await self.hub.publish(
+            session_id, [*([message_frame(notice.message)] if notice else []), session_frame(session)]
+        )
+        log.info("colleague joined the chat session", session_id=session_id, technician_id=data.technician_id)
+
+    async def on_colleague_left(self, event: Envelope[RequestColleagueLeft]) -> None:
+        """A colleague left (or the chat ended with them in it): they may no longer open or
+        write in it; their sockets close after everybody read who left."""
+        data = event.data
+        session_id = session_id_for(data.request_id)
+        result = await self.sessions.guest_left(session_id, data.technician_id, data.sequence)
+        if result is None or not result[1]:
+            log.info("stale, repeated or early colleague leave: nothing to tell", session_id=session_id)
+            return
+        session = result[0]
+        notice = await self.timeline.store(session_id, Author.SYSTEM, left_notice(data.name), bucket=session.bucket)
+        await self.hub.publish(
+            session_id,
+            [*([message_frame(notice.message)] if notice else []), session_frame(session)],
+            close=(CLOSE_POLICY, "you left this chat"),
+            close_author=Author.TECHNICIAN,
+            close_person=data.technician_id,
+        )
+        log.info("colleague left the chat session", session_id=session_id, technician_id=data.technician_id)
+
+    async def on_returned(self, event: Envelope[RequestReturnedToQueue]) -> None:
+        """The technician sent the chat back to the queue: the customer is told and waits in the
+        same chat; the technician's sockets close; the next assignment takes it over."""
+        data = event.data
+        session_id = session_id_for(data.request_id)
+        session = await self.sessions.release(
+            session_id, technician_id=data.from_technician_id, assignment=data.assignment
+        )
+        if session is None:
+            log.info("stale or repeated return to the queue ignored", session_id=session_id)
+            return
+        notice = await self.timeline.store(session_id, Author.SYSTEM, BACK_TO_QUEUE_NOTICE, bucket=session.bucket)
+        await self.hub.publish(
+            session_id,
+            [message_frame(notice.message)] if notice else [],
+            close=(CLOSE_POLICY, "chat sent back to the queue"),
+            close_author=Author.TECHNICIAN,
+            close_person=data.from_technician_id,
+        )
+        log.info("chat session back in the queue", session_id=session_id)
+
+    async def switch_technician(
+        self, session_id: str, technician_id: str, assignment: int, notice_text: str, *, technician_name: str = ""
+    ) -> None:
+        """Moves an active session to a newer assignment: the line is stored and sent to
+        everyone on the session (the technician leaving included), then the sockets of the
+        technician who left are closed. A stale or repeated assignment changes nothing."""
         before = await self.sessions.get(session_id)
-        session = await self.sessions.transfer(session_id, technician_id=data.technician_id, assignment=data.assignment)
+        session = await self.sessions.transfer(
+            session_id, technician_id=technician_id, assignment=assignment, technician_name=technician_name
+        )
         if session is None or before is None:
             log.info("stale or repeated assignment ignored", session_id=session_id)
             return
         if before.technician_id == session.technician_id:
             return
+        notice = await self.timeline.store(session_id, Author.SYSTEM, notice_text, bucket=session.bucket)
+        frames = [message_frame(notice.message)] if notice else []
         await self.hub.publish(
             session_id,
+            [*frames, session_frame(session)],
             close=(CLOSE_POLICY, "session transferred to another technician"),
             close_author=Author.TECHNICIAN,
+            close_person=before.technician_id,
         )
-        notice = await self.timeline.store(
-            session_id, Author.SYSTEM, "The chat was transferred to another technician.", bucket=session.bucket
-        )
-        frames = [message_frame(notice.message)] if notice else []
-        await self.hub.publish(session_id, [*frames, session_frame(session)])
-        log.info("chat session transferred", session_id=session_id, technician_id=data.technician_id)
+        log.info("chat session transferred", session_id=session_id, technician_id=technician_id)
 
     async def on_cancelled(self, event: Envelope[RequestCancelled]) -> None:
         data = event.data
@@ -154,7 +243,7 @@ class Lifecycle:
             session = known if known is not None and attempt == 0 else await self.sessions.get(session_id)
             if session is None or not session.is_active:
                 return None
-            if technician_id is not None and session.technician_id != technician_id:
+            if technician_id is not None and (session.technician_id != technician_id or session.awaiting_technician):
                 return None
             # The write stores ChatSessionEnded with the state change and publishes it.
             ended = await self.sessions.end(

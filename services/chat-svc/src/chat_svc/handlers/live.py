@@ -7,9 +7,16 @@ from chat_svc.adapters.history import HistoryRepository
 from chat_svc.adapters.hub import Connection
 from chat_svc.adapters.messages import MessageRepository
 from chat_svc.config import Settings
-from chat_svc.domain.access import customer_owns, join_as, still_allowed
+from chat_svc.domain.access import customer_owns, is_guest, join_as, still_allowed
 from chat_svc.domain.closing import ACCESS_REVOKED, CLOSE_ACCESS_REVOKED, CLOSE_NORMAL
-from chat_svc.domain.errors import NotYourSession, RateLimited, SessionEnded, SessionNotFound, UnknownMessage
+from chat_svc.domain.errors import (
+    NotYourSession,
+    RateLimited,
+    SessionEnded,
+    SessionNotFound,
+    SessionStillActive,
+    UnknownMessage,
+)
 from chat_svc.domain.frames import error_frame, message_frame, session_frame, typing_frame
 from chat_svc.domain.model import Author, ChatSession, seq_in
 from chat_svc.domain.ratelimit import TokenBucket
@@ -23,6 +30,8 @@ from servicekit.auth import Principal
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
+
+GUEST_CANNOT_END = "only the chat's technician can end it; you can leave it instead"
 
 TYPING_INTERVAL = 1.0
 """Typing indicators are relayed at most this often per socket (they carry no data)."""
@@ -209,6 +218,8 @@ class LiveChat:
         if not await self._still_allowed(participant):
             self._revoke(participant)
             return
+        if is_guest(participant.principal, participant.session):
+            raise NotYourSession(GUEST_CANNOT_END)
         ended_by, outcome = ending(participant.author, outcome)
         technician = participant.principal.subject if participant.author is Author.TECHNICIAN else None
         session = await self.lifecycle.end(
@@ -225,6 +236,8 @@ class LiveChat:
         if session is None:
             raise SessionNotFound(f"no chat session {session_id}")
         join_as(principal, session, await self.technicians.of(principal))
+        if is_guest(principal, session):
+            raise NotYourSession(GUEST_CANNOT_END)
         ended_by, outcome = ending(Author.TECHNICIAN, outcome)
         ended = await self.lifecycle.end(
             session_id, ended_by, outcome, notes, technician_id=principal.subject, known=session
@@ -232,6 +245,30 @@ class LiveChat:
         if ended is None:
             raise SessionEnded("this chat session has already ended")
         return ended
+
+    async def wrap_up(self, principal: Principal, session_id: str, outcome: SessionOutcome, notes: str) -> ChatSession:
+        """The technician records the outcome and notes after the session ended — the
+        customer may have left (or gone away) first, before the technician could."""
+        session = await self.sessions.get(session_id)
+        archived = session is None
+        if session is None:
+            session = await self.history.get(session_id)
+        if session is None:
+            raise SessionNotFound(f"no chat session {session_id}")
+        join_as(principal, session, await self.technicians.of(principal))
+        if session.is_active:
+            raise SessionStillActive("this chat is still open: end it to record its outcome")
+        stored = (
+            await self.history.wrap_up(session_id, principal.subject, outcome, notes)
+            if archived
+            else await self.sessions.wrap_up(session_id, principal.subject, outcome, notes)
+        )
+        if not stored and not archived:
+            # Archived between the read and the write: the history holds it now.
+            stored = await self.history.wrap_up(session_id, principal.subject, outcome, notes)
+        if not stored:
+            raise SessionNotFound(f"no chat session {session_id}")
+        return replace(session, outcome=outcome, notes=notes)
 
     @staticmethod
     def _seq_of(session_id: str, after: str | None) -> int:

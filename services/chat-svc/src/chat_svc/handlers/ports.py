@@ -38,8 +38,10 @@ class LiveSockets(Protocol):
         skip: Connection | None = None,
         close: tuple[int, str] | None = None,
         close_author: Author | None = None,
+        close_person: str | None = None,
     ) -> None:
-        """Frames (then a close) for every socket of the session, whichever replica holds it."""
+        """Frames (then a close, of the sockets of `close_author` / `close_person` if given) for
+        every socket of the session, whichever replica holds it."""
         ...
 
     async def announce_access(self, record: dict[str, Any]) -> None:

@@ -25,7 +25,13 @@ class PortalRepository:
         self._copies: dict[str, tuple[float, Doc | None]] = {}
 
     async def ensure_indexes(self) -> None:
-        """Looked up by `_id` only."""
+        """By `_id` for routing; by company for the connection-code check (one portal per company)."""
+        await self.collection.create_index("company_id")
+
+    async def modes_of(self, company_ids: list[str]) -> dict[str, str]:
+        """The connection mode of each company's portal, for the companies that have one."""
+        found = self.collection.find({"company_id": {"$in": company_ids}}, {"company_id": 1, "mode": 1})
+        return {doc["company_id"]: doc["mode"] async for doc in found if doc.get("mode")}
 
     async def record(self, portal_id: str, revision: int, fields: Doc) -> None:
         # DuplicateKeyError: a newer revision is already stored.

@@ -4,7 +4,9 @@ Every change is one conditional single-document write guarded by the document's 
 (optimistic concurrency, no transactions), carrying the events it causes in the outbox.
 """
 
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +15,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from contracts import Envelope
+from dispatch_svc.adapters.contention import CONTENTION
+from dispatch_svc.domain.invitation import needs_closing
 from dispatch_svc.domain.request import FINISHED, Change, State
 from servicekit.outbox import OUTBOX, OutboxCollection
 
@@ -20,14 +24,64 @@ Doc = dict[str, Any]
 
 DUPLICATE_KEY = 11000
 
+ASSIGNMENTS_REMEMBERED = 10_000
+ASSIGNMENT_FIELDS = (
+    "_id",
+    "account_id",
+    "company_id",
+    "correlation_id",
+    "mode",
+    "state",
+    "technician_id",
+    "assignment",
+    "acknowledged",
+    "assigned_at",
+    "submitted_at",
+)
+"""What an acknowledgement's event (and its metrics) need of the assignment."""
+
 NOT_STAGED = {f"{OUTBOX}.0": {"$exists": False}}
 """Filter: the document's events are all published."""
+
+
+@dataclass
+class SweepView:
+    """What the sweeper acts on, read in one query (`RequestRepository.sweep_view`)."""
+
+    due: list[Doc] = field(default_factory=list)
+    """Requests left new, offers past their expiry, assignments past their acknowledgement
+    deadline, transfers and invitations past their expiry, finished requests still holding
+    a hand-over or guests."""
+    waiting_companies: list[str] = field(default_factory=list)
+    """Companies with queued requests or open offers."""
+    finished: list[Doc] = field(default_factory=list)
+    """Finished requests whose events are all published (to archive)."""
 
 
 class RequestRepository:
     def __init__(self, live: OutboxCollection, history: AsyncCollection) -> None:
         self.live = live
         self.history = history
+        # Queue assignments this process made, awaiting acknowledgement (bounded): the fields
+        # of a request they hold never change, so an accept can build its RequestAcknowledged
+        # without reading the request; the write's filter checks that it is still that very
+        # unacknowledged assignment (a stale entry just falls back to reading).
+        self._awaiting_ack: OrderedDict[str, Doc] = OrderedDict()
+
+    def _remember_assignment(self, request: Doc | None) -> None:
+        if request is None:
+            return
+        if request.get("state") != State.ASSIGNED or request.get("acknowledged") is not False:
+            self._awaiting_ack.pop(request["_id"], None)  # requeued, cancelled, ...: no longer awaited
+            return
+        self._awaiting_ack[request["_id"]] = {field: request.get(field) for field in ASSIGNMENT_FIELDS}
+        self._awaiting_ack.move_to_end(request["_id"])
+        while len(self._awaiting_ack) > ASSIGNMENTS_REMEMBERED:
+            self._awaiting_ack.popitem(last=False)
+
+    def awaiting_acknowledgement(self, request_id: str) -> Doc | None:
+        """The unacknowledged Queue assignment of the request as this process made it, if it did."""
+        return self._awaiting_ack.get(request_id)
 
     async def ensure_indexes(self) -> None:
         await self.live.raw.create_index([("company_id", ASCENDING), ("state", ASCENDING)])
@@ -69,20 +123,42 @@ class RequestRepository:
         update: dict[str, dict[str, Any]] = {"$set": change.set, "$inc": {"rev": 1}}
         if change.unset:
             update["$unset"] = {field: "" for field in change.unset}
-        return await self.live.update({"_id": request["_id"], "rev": request["rev"]}, update, events)
+        # Remembered before the write: its events are published inside it, and the technician
+        # may answer one before it returns (a stale entry is harmless, see `_awaiting_ack`).
+        self._remember_assignment({**request, **change.set})
+        done = await self.live.update({"_id": request["_id"], "rev": request["rev"]}, update, events)
+        if done is None:
+            CONTENTION.lost_writes += 1
+        self._remember_assignment(done if done is not None else request)
+        return done
 
     async def apply_to_assignment(
-        self, request_id: str, technician_id: str, change: Change, *, company_ids: list[str] | None = None
+        self,
+        request_id: str,
+        technician_id: str,
+        change: Change,
+        *,
+        company_ids: list[str] | None = None,
+        unacknowledged: int | None = None,
+        events: Sequence[Envelope[Any]] = (),
     ) -> Doc | None:
         """Applies `change` (a step from ASSIGNED) to the technician's assignment in one write,
-        without reading it first; None when the request is not assigned to them."""
+        without reading it first; None when the request is not assigned to them.
+
+        `unacknowledged`: only to that assignment (its number) while not yet acknowledged, so
+        the `events` it stages are staged once, by the write that changed the state."""
         query: Doc = {"_id": request_id, "state": State.ASSIGNED, "technician_id": technician_id}
         if company_ids is not None:
             query["company_id"] = {"$in": company_ids}
+        if unacknowledged is not None:
+            query["acknowledged"] = False
+            query["assignment"] = unacknowledged
         update: dict[str, dict[str, Any]] = {"$set": change.set, "$inc": {"rev": 1}}
         if change.unset:
             update["$unset"] = {field: "" for field in change.unset}
-        return await self.live.update(query, update)
+        done = await self.live.update(query, update, events)
+        self._remember_assignment(done)  # acknowledged, completed: no longer awaited
+        return done
 
     async def waiting(self, company_id: str) -> list[Doc]:
         """The company's line: its new and queued requests, FIFO fields only."""
@@ -92,6 +168,11 @@ class RequestRepository:
         )
         return [d async for d in cursor]
 
+    async def unserved_of(self, company_id: str) -> list[Doc]:
+        """The company's requests nobody serves yet: new, queued or offered (a deleted company's)."""
+        query = {"company_id": company_id, "state": {"$in": [State.NEW, State.QUEUED, State.OFFERED]}}
+        return [d async for d in self.live.raw.find(query)]
+
     async def oldest_queued(self, company_id: str) -> Doc | None:
         cursor = self.live.raw.find({"company_id": company_id, "state": State.QUEUED})
         head = await cursor.sort([("queued_since", ASCENDING), ("_id", ASCENDING)]).limit(1).to_list()
@@ -100,10 +181,13 @@ class RequestRepository:
     async def open_offers(self, company_ids: list[str]) -> list[Doc]:
         return [d async for d in self.live.raw.find({"state": State.OFFERED, "company_id": {"$in": company_ids}})]
 
-    async def companies_waiting(self) -> list[str]:
-        """Companies with queued requests or open offers."""
+    async def waiting_per_company(self) -> dict[str, int]:
+        """Queued requests and open offers, counted per company (a periodic metric read)."""
+        counts: dict[str, int] = {}
         query: Doc = {"state": {"$in": [State.QUEUED, State.OFFERED]}}
-        return sorted({d["company_id"] async for d in self.live.raw.find(query, projection={"company_id": 1})})
+        async for document in self.live.raw.find(query, projection={"company_id": 1}):
+            counts[document["company_id"]] = counts.get(document["company_id"], 0) + 1
+        return counts
 
     async def waiting_states(self, company_ids: list[str]) -> set[tuple[str, str]]:
         """(company, state) of the queued requests and open offers of `company_ids`."""
@@ -125,32 +209,30 @@ class RequestRepository:
             query["company_id"] = {"$in": company_ids}
         return [d async for d in self.live.raw.find(query)]
 
+    async def transfers_to(self, technician_id: str, company_ids: list[str]) -> list[Doc]:
+        """Chats a colleague asked the technician to take over, still waiting for an answer."""
+        query = {"state": State.ASSIGNED, "transfer.to": technician_id, "company_id": {"$in": company_ids}}
+        return [d async for d in self.live.raw.find(query)]
+
+    async def invitations_to(self, technician_id: str, company_ids: list[str]) -> list[Doc]:
+        """Chats a colleague invited the technician to join, still waiting for an answer."""
+        query = {"state": State.ASSIGNED, "invitation.to": technician_id, "company_id": {"$in": company_ids}}
+        return [d async for d in self.live.raw.find(query)]
+
     async def inbox(self, technician_id: str, company_ids: list[str]) -> list[Doc]:
-        """Open offers made to the technician and requests assigned to them, oldest first."""
+        """Open offers made to the technician, requests assigned to them and chats they
+        joined as a guest, oldest first."""
         cursor = self.live.raw.find(
             {
                 "company_id": {"$in": company_ids},
                 "$or": [
                     {"state": State.OFFERED, "offered_to": technician_id},
                     {"state": State.ASSIGNED, "technician_id": technician_id},
+                    {"state": State.ASSIGNED, "guests.technician_id": technician_id},
                 ],
             }
         )
         return sorted([d async for d in cursor], key=lambda r: (r["submitted_at"], r["_id"]))
-
-    async def due_for_repair(self, now: datetime, stuck: datetime) -> list[Doc]:
-        """In one query: requests left new, offers past their expiry, assignments past their
-        acknowledgement deadline."""
-        cursor = self.live.raw.find(
-            {
-                "$or": [
-                    {"state": State.NEW, "created_at": {"$lt": stuck}},
-                    {"state": State.OFFERED, "offer_expires_at": {"$lt": now}},
-                    {"state": State.ASSIGNED, "ack_deadline": {"$lt": now}},
-                ]
-            }
-        )
-        return [d async for d in cursor]
 
     async def archive(self, request_id: str) -> bool:
         """Moves a finished request whose events are all published to the history."""
@@ -160,10 +242,45 @@ class RequestRepository:
         await self._file(document)
         return True
 
-    async def archive_finished(self) -> int:
-        """Files every finished, fully published request in the history, in two bulk writes."""
-        cursor = self.live.raw.find({"state": {"$in": list(FINISHED)}, **NOT_STAGED})
-        documents = [{k: v for k, v in d.items() if not k.startswith("_outbox")} async for d in cursor]
+    async def sweep_view(self, now: datetime, stuck: datetime) -> "SweepView":
+        """Everything one sweep needs from the live requests, in one query: the embedded
+        store scans the collection for every query, so three questions cost three scans."""
+        cursor = self.live.raw.find(
+            {
+                "$or": [
+                    {"state": State.NEW, "created_at": {"$lt": stuck}},
+                    {"state": {"$in": [State.QUEUED, State.OFFERED]}},
+                    {"state": State.ASSIGNED, "ack_deadline": {"$lt": now}},
+                    {"state": State.ASSIGNED, "transfer.expires_at": {"$lt": now}},
+                    {"state": State.ASSIGNED, "invitation.expires_at": {"$lt": now}},
+                    {"state": {"$in": list(FINISHED)}, **NOT_STAGED},
+                ]
+            }
+        )
+        view = SweepView()
+        companies: set[str] = set()
+        async for document in cursor:
+            state = document["state"]
+            if state in FINISHED:
+                # Archived only once its guests are let go (and their slots freed).
+                (view.due if needs_closing(document) else view.finished).append(document)
+                continue
+            if state in (State.QUEUED, State.OFFERED):
+                companies.add(document["company_id"])
+            expires_at = document.get("offer_expires_at")
+            if state == State.OFFERED and (expires_at is None or expires_at >= now):
+                continue  # open, not expired
+            if state != State.QUEUED:
+                view.due.append(document)
+        view.waiting_companies = sorted(companies)
+        return view
+
+    async def archive_finished(self, finished: list[Doc] | None = None) -> int:
+        """Files every finished, fully published request (or those of `finished`, as read by
+        `sweep_view`) in the history, in two bulk writes."""
+        if finished is None:
+            finished = [d async for d in self.live.raw.find({"state": {"$in": list(FINISHED)}, **NOT_STAGED})]
+        documents = [{k: v for k, v in d.items() if not k.startswith("_outbox")} for d in finished]
         if not documents:
             return 0
         try:

@@ -15,6 +15,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from dispatch_svc.adapters.contention import CONTENTION
 from dispatch_svc.domain.technician import slot_filter
 
 Doc = dict[str, Any]
@@ -147,6 +148,7 @@ class TechnicianRepository:
         if result.modified_count:
             return SlotClaim.CLAIMED
         if await self.collection.count_documents({"_id": technician_id, "active": request_id}):
+            CONTENTION.held_slots += 1
             return SlotClaim.HELD
         return SlotClaim.FULL
 
@@ -168,8 +170,14 @@ class TechnicianRepository:
             return_document=ReturnDocument.AFTER,
         )
 
-    async def holding_slots(self) -> list[Doc]:
-        return [d async for d in self.collection.find({"active.0": {"$exists": True}})]
+    async def available_count(self) -> int:
+        """Technicians available to dispatch now (a periodic metric read)."""
+        return await self.collection.count_documents({"available": True})
+
+    async def holding_slots_or_codes(self) -> list[Doc]:
+        """Technicians holding a capacity slot or a code slot, in one query (for the sweeper)."""
+        query = {"$or": [{"active.0": {"$exists": True}}, {"code_ids.0": {"$exists": True}}]}
+        return [d async for d in self.collection.find(query)]
 
     async def claim_code_slot(self, technician_id: str, code_id: str, limit: int, now: datetime) -> bool:
         result = await self.collection.update_one(
@@ -183,6 +191,3 @@ class TechnicianRepository:
             {"_id": technician_id},
             {"$pull": {"code_ids": code_id}, "$unset": {f"code_claimed_at.{code_id}": ""}},
         )
-
-    async def holding_codes(self) -> list[Doc]:
-        return [d async for d in self.collection.find({"code_ids.0": {"$exists": True}})]

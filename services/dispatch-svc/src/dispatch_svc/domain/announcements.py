@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts import (
+    RequestAcknowledged,
     RequestAssigned,
     RequestOffered,
     RequestOfferWithdrawn,
@@ -56,6 +57,16 @@ def assigned(request: Request, changes: Mapping[str, Any], *, alert: bool) -> Re
         alert=alert,
         assignment=changes["assignment"],
         assigned_at=changes["assigned_at"],
+    )
+
+
+def acknowledged(request: Request, at: datetime) -> RequestAcknowledged:
+    """`request` is the assignment as read before the acknowledgement."""
+    return RequestAcknowledged(
+        **_about(request),
+        technician_id=request["technician_id"],
+        assignment=int(request.get("assignment", 1)),
+        acknowledged_at=at,
     )
 
 

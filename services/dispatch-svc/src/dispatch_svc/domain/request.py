@@ -42,6 +42,25 @@ class Command(StrEnum):
     REJECT = "reject"
     FENCE = "fence"
     """Bump the revision only, so that a claim still in flight can no longer land."""
+    OFFER_TRANSFER = "offer_transfer"
+    """The chat's technician asks a colleague to take the request (`domain.transfer`)."""
+    DROP_TRANSFER = "drop_transfer"
+    """A pending transfer ends without a transfer (declined, expired, withdrawn)."""
+    TRANSFER = "transfer"
+    """The colleague accepted: the request is theirs, under a new assignment number."""
+    REOFFER = "reoffer"
+    """Web mode: the chat's technician sends the request back, to be offered to the others."""
+    INVITE = "invite"
+    """The chat's technician invites a colleague to join the chat (`domain.invitation`)."""
+    DROP_INVITATION = "drop_invitation"
+    """A pending invitation ends without the colleague joining (declined, expired)."""
+    JOIN = "join"
+    """The invited colleague joined: one more guest of the chat."""
+    LEAVE = "leave"
+    """A guest left the chat."""
+    CLOSE_HANDOVERS = "close_handovers"
+    """A finished request's leftovers: a pending transfer or invitation dropped, its guests
+    let go (their slots are freed right after)."""
 
 
 S, C = State, Command
@@ -57,6 +76,15 @@ TRANSITIONS: dict[tuple[State, Command], State] = {
     (S.ASSIGNED, C.ACKNOWLEDGE): S.ASSIGNED,
     (S.ASSIGNED, C.REQUEUE): S.QUEUED,
     (S.ASSIGNED, C.COMPLETE): S.COMPLETED,
+    (S.ASSIGNED, C.OFFER_TRANSFER): S.ASSIGNED,
+    (S.ASSIGNED, C.DROP_TRANSFER): S.ASSIGNED,
+    (S.ASSIGNED, C.TRANSFER): S.ASSIGNED,
+    (S.ASSIGNED, C.REOFFER): S.OFFERED,
+    (S.ASSIGNED, C.INVITE): S.ASSIGNED,
+    (S.ASSIGNED, C.DROP_INVITATION): S.ASSIGNED,
+    (S.ASSIGNED, C.JOIN): S.ASSIGNED,
+    (S.ASSIGNED, C.LEAVE): S.ASSIGNED,
+    **{(state, C.CLOSE_HANDOVERS): state for state in (S.COMPLETED, S.CANCELLED)},
     **{(state, C.CANCEL): S.CANCELLED for state in (S.NEW, S.QUEUED, S.OFFERED, S.ASSIGNED)},
     **{(state, C.FENCE): state for state in State},
 }
@@ -171,6 +199,11 @@ def fence(request: Mapping[str, Any], at: datetime) -> Change:
 
 ASSIGNED_REQUEST: Mapping[str, Any] = {"state": State.ASSIGNED}
 """For a step applied to an assignment without reading it (the write's filter checks the state)."""
+
+
+def guest_ids(request: Mapping[str, Any]) -> list[str]:
+    """The colleagues invited into the chat who joined it (each holds a slot for it)."""
+    return [guest["technician_id"] for guest in request.get("guests", [])]
 
 
 def holds_slot(request: Mapping[str, Any], technician_id: str) -> bool:

@@ -13,6 +13,11 @@ from servicekit.auth import Authenticator, Principal, Role
 IdParam = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
+class GuestView(BaseModel):
+    technician_id: str = Field(description="A colleague invited into the chat who joined it.")
+    name: str = Field(description="Their name.")
+
+
 class RequestView(BaseModel):
     request_id: str = Field(description="Request id.")
     company_id: str = Field(description="Company whose portal received it.")
@@ -25,9 +30,17 @@ class RequestView(BaseModel):
     offer_expires_at: datetime | None = Field(default=None, description="When an open offer lapses.")
     acknowledged: bool | None = Field(default=None, description="Queue mode: whether you acknowledged it.")
     accept_by: datetime | None = Field(default=None, description="Queue mode: acknowledge before this.")
+    handover_note: str = Field(default="", description="Sent back by a colleague: their note for you.")
+    guest: bool = Field(
+        default=False, description="You joined this chat as an invited colleague (it is another technician's)."
+    )
+    guests: list[GuestView] = Field(default_factory=list, description="Colleagues invited into the chat who joined.")
 
     @classmethod
-    def of(cls, request: dict[str, Any]) -> "RequestView":
+    def of(cls, request: dict[str, Any], viewer: str | None = None) -> "RequestView":
+        guests = [
+            GuestView(technician_id=g["technician_id"], name=g.get("name", "")) for g in request.get("guests", [])
+        ]
         return cls(
             request_id=request["_id"],
             company_id=request["company_id"],
@@ -40,11 +53,16 @@ class RequestView(BaseModel):
             offer_expires_at=request.get("offer_expires_at") if request["state"] == "offered" else None,
             acknowledged=request.get("acknowledged") if request["state"] == "assigned" else None,
             accept_by=request.get("ack_deadline"),
+            handover_note=request.get("handover_note", ""),
+            guest=viewer is not None and any(g.technician_id == viewer for g in guests),
+            guests=guests,
         )
 
 
 class RequestList(BaseModel):
-    requests: list[RequestView] = Field(description="Your open offers and your assignments, oldest first.")
+    requests: list[RequestView] = Field(
+        description="Your open offers, your assignments and the chats you joined as a guest, oldest first."
+    )
 
 
 class NewCode(BaseModel):
@@ -71,15 +89,19 @@ class CodeView(BaseModel):
 
 class CodeList(BaseModel):
     codes: list[CodeView] = Field(description="Your live codes, the one expiring first first.")
+    company_ids: list[str] = Field(
+        default_factory=list, description="Companies you can issue codes for (you serve them; their portal is Phone)."
+    )
 
 
 def api_router(handlers: Handlers, auth: Authenticator) -> APIRouter:
     router = APIRouter(tags=["dispatch"])
     Technician = Annotated[Principal, Depends(auth.require(Role.TECHNICIAN))]
 
-    @router.get("/requests", summary="Your open offers and assignments")
+    @router.get("/requests", summary="Your open offers, assignments and the chats you joined")
     async def list_requests(principal: Technician) -> RequestList:
-        return RequestList(requests=[RequestView.of(r) for r in await handlers.inbox.requests_of(principal)])
+        found = await handlers.inbox.requests_of(principal)
+        return RequestList(requests=[RequestView.of(r, principal.subject) for r in found])
 
     @router.post(
         "/requests/{request_id}/accept",
@@ -99,7 +121,10 @@ def api_router(handlers: Handlers, auth: Authenticator) -> APIRouter:
 
     @router.get("/codes", summary="Your live connection codes")
     async def list_codes(principal: Technician) -> CodeList:
-        return CodeList(codes=[CodeView.of(c) for c in await handlers.codes.live_of(principal)])
+        return CodeList(
+            codes=[CodeView.of(c) for c in await handlers.codes.live_of(principal)],
+            company_ids=await handlers.codes.code_companies(principal),
+        )
 
     @router.delete("/codes/{code_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a code")
     async def revoke_code(code_id: IdParam, principal: Technician) -> None:

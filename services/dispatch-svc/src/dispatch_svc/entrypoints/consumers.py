@@ -1,15 +1,19 @@
-"""FastStream subscribers: one durable queue per consumed event, each a one-line call into a
-use case, retried in place on transient store errors."""
+"""FastStream subscribers, each a one-line call into a use case, retried in place on transient
+store errors: the events about one company through the company partitions (or, with
+partitions off, one durable queue per event), technician events on one queue per event."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from faststream.rabbit import Channel, RabbitBroker
 from pymongo.errors import AutoReconnect, OperationFailure
 
 from contracts import (
     ChatSessionEnded,
+    CompanyUpdated,
     Envelope,
+    EventPayload,
     PortalConfigured,
     RequestCancelled,
     RequestSubmitted,
@@ -17,6 +21,8 @@ from contracts import (
     TechnicianUnavailable,
     TechnicianUpdated,
 )
+from dispatch_svc.adapters.contention import CONTENTION
+from dispatch_svc.entrypoints.partitions import Partitions
 from dispatch_svc.handlers import Handlers
 from servicekit.broker import subscribe
 from servicekit.logging import get_logger
@@ -43,31 +49,73 @@ async def retry_transient_store_errors(handle: Callable[[], Awaitable[None]]) ->
         except Exception as error:
             if attempt == ATTEMPTS or not is_transient_store_error(error):
                 raise
+            CONTENTION.retries += 1
             log.info("transient store error, retrying", attempt=attempt, error=str(error)[:200])
             await asyncio.sleep(0.05 * attempt)
 
 
-def register(broker: RabbitBroker, service: str, handlers: Handlers) -> None:
+PARTITIONED: tuple[type[EventPayload], ...] = (
+    RequestSubmitted,
+    RequestCancelled,
+    ChatSessionEnded,
+    PortalConfigured,
+    CompanyUpdated,
+)
+"""The events about one company: with partitions on, they reach dispatch through its company
+partitions (`entrypoints.partitions`), in order per company."""
+
+
+def register(broker: RabbitBroker, service: str, handlers: Handlers, partitions: Partitions | None = None) -> None:
     def consume(payload: type) -> Callable:
         channel = Channel(prefetch_count=handlers.settings.consumer_prefetch)
         return subscribe(broker, service, payload, channel=channel)
 
-    @consume(RequestSubmitted)
-    async def request_submitted(event: Envelope[RequestSubmitted]) -> None:
-        await retry_transient_store_errors(lambda: handlers.lifecycle.submitted(event))
+    def retried(handle: Callable[[Any], Awaitable[None]]) -> Callable[[Envelope[Any]], Awaitable[None]]:
+        async def run(event: Envelope[Any]) -> None:
+            await retry_transient_store_errors(lambda: handle(event))
 
-    @consume(RequestCancelled)
-    async def request_cancelled(event: Envelope[RequestCancelled]) -> None:
-        await retry_transient_store_errors(lambda: handlers.lifecycle.cancelled(event))
+        return run
 
-    @consume(ChatSessionEnded)
-    async def chat_session_ended(event: Envelope[ChatSessionEnded]) -> None:
-        await retry_transient_store_errors(lambda: handlers.lifecycle.session_ended(event))
+    async def chat_ended(event: Envelope[ChatSessionEnded]) -> None:
+        request = await handlers.lifecycle.session_ended(event)
+        if request is not None:  # a chat may end between two technicians: the request ends too
+            await handlers.transfers.chat_ended(event, request)
+            # Its guests let go and a pending hand-over dropped (nothing to do costs nothing).
+            await handlers.invitations.chat_over(request)
 
-    @consume(PortalConfigured)
-    async def portal_configured(event: Envelope[PortalConfigured]) -> None:
-        await retry_transient_store_errors(lambda: handlers.lifecycle.portal_configured(event))
+    company_events: dict[type[EventPayload], Callable[[Envelope[Any]], Awaitable[None]]] = {
+        RequestSubmitted: retried(handlers.lifecycle.submitted),
+        RequestCancelled: retried(handlers.lifecycle.cancelled),
+        ChatSessionEnded: retried(chat_ended),
+        PortalConfigured: retried(handlers.lifecycle.portal_configured),
+        CompanyUpdated: retried(handlers.companies.company_updated),
+    }
+    if partitions is not None:
+        partitions.register(broker, company_events)
+    else:
 
+        @consume(RequestSubmitted)
+        async def request_submitted(event: Envelope[RequestSubmitted]) -> None:
+            await company_events[RequestSubmitted](event)
+
+        @consume(RequestCancelled)
+        async def request_cancelled(event: Envelope[RequestCancelled]) -> None:
+            await company_events[RequestCancelled](event)
+
+        @consume(ChatSessionEnded)
+        async def chat_session_ended(event: Envelope[ChatSessionEnded]) -> None:
+            await company_events[ChatSessionEnded](event)
+
+        @consume(PortalConfigured)
+        async def portal_configured(event: Envelope[PortalConfigured]) -> None:
+            await company_events[PortalConfigured](event)
+
+        @consume(CompanyUpdated)
+        async def company_updated(event: Envelope[CompanyUpdated]) -> None:
+            await company_events[CompanyUpdated](event)
+
+    # A technician event concerns several companies: it stays on its own competing queue
+    # (ordered per technician by its sequence / revision guard, not by the queue).
     @consume(TechnicianAvailable)
     async def technician_available(event: Envelope[TechnicianAvailable]) -> None:
         await retry_transient_store_errors(lambda: handlers.roster.available(event))

@@ -3,12 +3,15 @@
 from dataclasses import dataclass
 
 from dispatch_svc.config import Settings
+from dispatch_svc.handlers.companies import CompanyDeletions
 from dispatch_svc.handlers.inbox import Inbox
+from dispatch_svc.handlers.invitation import Invitations
 from dispatch_svc.handlers.lifecycle import RequestLifecycle
 from dispatch_svc.handlers.phone import ConnectionCodes
 from dispatch_svc.handlers.roster import TechnicianRoster
 from dispatch_svc.handlers.routing import Router
 from dispatch_svc.handlers.sweeper import Sweeper
+from dispatch_svc.handlers.transfer import Transfers
 
 
 @dataclass(frozen=True)
@@ -25,3 +28,9 @@ class Handlers:
     codes: ConnectionCodes
     """Connection codes (HTTP and upkeep)."""
     sweeper: Sweeper
+    transfers: Transfers
+    """Handing a chat over to a colleague (HTTP; lapses through the sweeper)."""
+    invitations: Invitations
+    """Colleagues invited to join a chat, and leaving it (HTTP; lapses through the sweeper)."""
+    companies: CompanyDeletions
+    """A deleted company's waiting requests cancelled (`CompanyUpdated`)."""

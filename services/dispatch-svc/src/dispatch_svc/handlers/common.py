@@ -8,6 +8,7 @@ from contracts.vocabulary import RejectionReason
 from dispatch_svc.adapters.requests import RequestRepository
 from dispatch_svc.domain import announcements
 from dispatch_svc.domain import request as requests
+from dispatch_svc.domain.errors import NotYourCompany, RequestClosed, RequestNotFound
 from dispatch_svc.handlers.clock import now
 from servicekit.logging import get_logger
 
@@ -19,6 +20,22 @@ MakeEvent = Callable[..., Envelope[Any]]
 # A request is claimed by one worker per attempt; many attempts mean heavy contention, and
 # whatever is left is picked up again by the next event or sweep.
 MAX_ATTEMPTS = 50
+
+
+async def visible_request(repository: RequestRepository, request_id: str, companies: list[str]) -> Doc:
+    """The live request, if it belongs to one of `companies`; else why not (unknown, another
+    company's, or finished)."""
+    request = await repository.get(request_id)
+    if request is None:
+        archived = await repository.archived(request_id)
+        if archived is None:
+            raise RequestNotFound(request_id)
+        if archived["company_id"] not in companies:
+            raise NotYourCompany()
+        raise RequestClosed(archived["state"])
+    if request["company_id"] not in companies:
+        raise NotYourCompany()
+    return request
 
 
 class Announcer:

@@ -6,6 +6,7 @@ token proving only who they are."""
 from contracts.vocabulary import ConnectionMode
 from dispatch_svc.adapters.requests import RequestRepository
 from dispatch_svc.adapters.technicians import TechnicianRepository
+from dispatch_svc.domain import announcements
 from dispatch_svc.domain import request as requests
 from dispatch_svc.domain.errors import (
     AlreadyTaken,
@@ -14,20 +15,23 @@ from dispatch_svc.domain.errors import (
     NotOfferedToYou,
     NotYourCompany,
     RequestClosed,
-    RequestNotFound,
 )
 from dispatch_svc.domain.request import FINISHED, State
 from dispatch_svc.domain.technician import accessible_companies
-from dispatch_svc.handlers.common import MAX_ATTEMPTS, Doc
+from dispatch_svc.handlers.clock import now
+from dispatch_svc.handlers.common import MAX_ATTEMPTS, Announcer, Doc, visible_request
 from dispatch_svc.handlers.web import WebRouting
 from servicekit.auth import Principal
 
 
 class Inbox:
-    def __init__(self, requests: RequestRepository, technicians: TechnicianRepository, web: WebRouting) -> None:
+    def __init__(
+        self, requests: RequestRepository, technicians: TechnicianRepository, web: WebRouting, announce: Announcer
+    ) -> None:
         self.requests = requests
         self.technicians = technicians
         self.web = web
+        self.announce = announce
 
     async def _companies(self, principal: Principal) -> tuple[Doc | None, list[str]]:
         technician = await self.technicians.get(principal.subject)
@@ -41,26 +45,32 @@ class Inbox:
     async def accept(self, principal: Principal, request_id: str) -> Doc:
         """Web: the first accept wins. Queue: acknowledges the assignment. Phone: confirms it.
 
-        The usual paths read nothing they do not write: acknowledging is one write, and taking
-        an offer claims the slot under a filter that checks the technician's current record.
-        A refusal reads the record, so that lost access is reported as such."""
+        The acknowledgement publishes `RequestAcknowledged` (the request's account, company and
+        assignment), staged in the write that records it: built from the assignment as this
+        process made it, or else from the request read by `_id`. That write is filtered on the very
+        unacknowledged assignment, so a repeated acknowledgement changes nothing and publishes
+        nothing (nor does accepting what is already acknowledged: a Web or Phone assignment).
+        A refusal reads the technician's record, so that lost access is reported as such."""
         me = principal.subject
-        # Acknowledging an assignment dispatch gave this technician (under their access then;
-        # losing a company requeues what is unacknowledged) is one write.
-        acknowledge = requests.acknowledge(requests.ASSIGNED_REQUEST)
-        done = await self.requests.apply_to_assignment(request_id, me, acknowledge, company_ids=principal.company_ids)
-        if done is not None:
-            return done
+        # A Queue assignment this process made: acknowledged without reading it first (the
+        # write checks it is still theirs, unacknowledged, in a company they may serve).
+        made = self.requests.awaiting_acknowledgement(request_id)
+        if made is not None and made["technician_id"] == me:
+            done = await self._acknowledge(made, company_ids=principal.company_ids)
+            if done is not None:
+                return done
         for _ in range(MAX_ATTEMPTS):
             request = await self._visible(request_id, principal.company_ids)
             try:
                 if request["state"] == State.ASSIGNED:
                     if request["technician_id"] != me:
                         raise AlreadyTaken() if request["mode"] == ConnectionMode.WEB else NotAssignedToYou()
-                    done = await self.requests.apply_to_assignment(request_id, me, acknowledge)
+                    if request.get("acknowledged") is not False:
+                        return request
+                    done = await self._acknowledge(request)
                     if done is not None:
                         return done
-                    continue
+                    continue  # requeued or acknowledged meanwhile: read it again
                 if request["state"] in FINISHED:
                     raise RequestClosed(request["state"])
                 if request["mode"] != ConnectionMode.WEB or request["state"] != State.OFFERED:
@@ -74,20 +84,23 @@ class Inbox:
                 return won
         raise AlreadyTaken()
 
+    async def _acknowledge(self, request: Doc, *, company_ids: list[str] | None = None) -> Doc | None:
+        """Acknowledges the assignment as read, publishing `RequestAcknowledged` with it; None
+        when it is no longer that unacknowledged assignment."""
+        event = self.announce.about(request, announcements.acknowledged(request, now()))
+        return await self.requests.apply_to_assignment(
+            request["_id"],
+            request["technician_id"],
+            requests.acknowledge(request),
+            company_ids=company_ids,
+            unacknowledged=int(request.get("assignment", 1)),
+            events=[event],
+        )
+
     async def _lost_access(self, principal: Principal, company_id: str) -> NotYourCompany | None:
         """`NotYourCompany` when dispatch's record no longer grants the company."""
         _, companies = await self._companies(principal)
         return None if company_id in companies else NotYourCompany()
 
     async def _visible(self, request_id: str, companies: list[str]) -> Doc:
-        request = await self.requests.get(request_id)
-        if request is None:
-            archived = await self.requests.archived(request_id)
-            if archived is None:
-                raise RequestNotFound(request_id)
-            if archived["company_id"] not in companies:
-                raise NotYourCompany()
-            raise RequestClosed(archived["state"])
-        if request["company_id"] not in companies:
-            raise NotYourCompany()
-        return request
+        return await visible_request(self.requests, request_id, companies)

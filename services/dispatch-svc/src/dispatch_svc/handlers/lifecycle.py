@@ -3,6 +3,7 @@ the portals' status. Each reaction is safe to run twice."""
 
 from contracts import ChatSessionEnded, Envelope, PortalConfigured, RequestCancelled, RequestSubmitted
 from contracts.vocabulary import PortalStatus, RejectionReason, WithdrawalReason
+from dispatch_svc.adapters.companies import DeletedCompanies
 from dispatch_svc.adapters.portals import PortalRepository
 from dispatch_svc.adapters.requests import RequestRepository
 from dispatch_svc.adapters.technicians import TechnicianRepository
@@ -11,7 +12,9 @@ from dispatch_svc.domain import request as requests
 from dispatch_svc.domain.request import CANCELLABLE, State
 from dispatch_svc.handlers.clock import now
 from dispatch_svc.handlers.common import MAX_ATTEMPTS, Announcer, Doc, Rejections
+from dispatch_svc.handlers.companies import GONE_MESSAGE
 from dispatch_svc.handlers.routing import Router
+from servicekit import tracing
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
@@ -26,7 +29,11 @@ class RequestLifecycle:
         router: Router,
         announce: Announcer,
         rejections: Rejections,
+        *,
+        deleted: DeletedCompanies | None = None,
     ) -> None:
+        self.deleted = deleted
+        """Companies deleted in portal-svc: a submission overtaking the deletion is refused."""
         self.requests = requests
         self.technicians = technicians
         self.portals = portals
@@ -52,6 +59,9 @@ class RequestLifecycle:
                 # FIFO key; kept when an unacknowledged request is put back, so it returns to the head.
                 "queued_since": data.submitted_at,
                 "correlation_id": event.correlation_id,
+                # The submission's trace: a technician's later accept (its own HTTP request)
+                # stages RequestAssigned in it, so one submission stays one trace.
+                **_trace(),
                 "offered_to": [],
                 "assignment": 0,
                 "created_at": now(),
@@ -62,6 +72,9 @@ class RequestLifecycle:
         portal = await self.portals.get(data.portal_id)
         if portal is not None and portal["status"] == PortalStatus.INACTIVE:
             await self.rejections.reject(request, RejectionReason.PORTAL_INACTIVE)
+            return
+        if self.deleted is not None and await self.deleted.is_deleted(data.company_id):
+            await self.rejections.reject(request, RejectionReason.PORTAL_INACTIVE, GONE_MESSAGE)
             return
         await self.router.route(request)
 
@@ -110,8 +123,9 @@ class RequestLifecycle:
                 await self._free_slot(done)
                 return
 
-    async def session_ended(self, event: Envelope[ChatSessionEnded]) -> None:
-        """The chat is over: the request is completed and the slot of that assignment is free."""
+    async def session_ended(self, event: Envelope[ChatSessionEnded]) -> Doc | None:
+        """The chat is over: the request is completed and the slot of that assignment is free.
+        Returns the request as this found it (None when unknown)."""
         data = event.data
         change = requests.complete(requests.ASSIGNED_REQUEST, now())
         request = await self.requests.apply_to_assignment(data.request_id, data.technician_id, change)
@@ -119,6 +133,7 @@ class RequestLifecycle:
             request = await self.requests.live_or_archived(data.request_id)
         if request is not None:
             await self._free_slot(request, technician_id=data.technician_id)
+        return request
 
     async def _free_slot(self, request: Doc, technician_id: str | None = None) -> None:
         """Frees the slot this request's assignment holds — that very claim only, so a later
@@ -129,3 +144,9 @@ class RequestLifecycle:
         after = await self.technicians.release_slot(technician_id, request["_id"], claimed_at=request["assigned_at"])
         if after is not None:
             await self.router.serve_technician(after)
+
+
+def _trace() -> Doc:
+    """The current trace context, to keep with the request (nothing when tracing is off)."""
+    context = tracing.capture()
+    return {"trace": context} if context is not None else {}

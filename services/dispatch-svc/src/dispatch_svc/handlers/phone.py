@@ -5,15 +5,16 @@ from datetime import timedelta
 from typing import Any
 
 from contracts import ConnectionCodeIssued, ConnectionCodeRevoked, new_id
-from contracts.vocabulary import RejectionReason
+from contracts.vocabulary import ConnectionMode, RejectionReason
 from dispatch_svc.adapters.codes import CodeRepository
+from dispatch_svc.adapters.portals import PortalRepository
 from dispatch_svc.adapters.requests import RequestRepository
 from dispatch_svc.adapters.technicians import SlotClaim, TechnicianRepository
 from dispatch_svc.config import Settings
 from dispatch_svc.domain import announcements
 from dispatch_svc.domain import request as requests
 from dispatch_svc.domain.codes import TOO_MANY_WRONG_CODES, classify_code, failure_window, new_code
-from dispatch_svc.domain.errors import CodeNotFound, NotYourCompany, TooManyCodes
+from dispatch_svc.domain.errors import CodeNotFound, NotPhoneMode, NotYourCompany, TooManyCodes
 from dispatch_svc.domain.technician import accessible_companies, may_serve
 from dispatch_svc.handlers.clock import now
 from dispatch_svc.handlers.common import Announcer, Doc, Rejections
@@ -27,12 +28,27 @@ DRAWS = 20
 
 class ConnectionCodes:
     def __init__(
-        self, codes: CodeRepository, technicians: TechnicianRepository, announce: Announcer, settings: Settings
+        self,
+        codes: CodeRepository,
+        technicians: TechnicianRepository,
+        announce: Announcer,
+        settings: Settings,
+        portals: PortalRepository | None = None,
     ) -> None:
         self.codes = codes
         self.technicians = technicians
         self.announce = announce
         self.settings = settings
+        self.portals = portals
+
+    async def code_companies(self, principal: Principal) -> list[str]:
+        """The companies a code works for: those the technician serves whose portal is in
+        Phone mode (a Web or Queue portal has nowhere to enter a code)."""
+        companies = await self._companies(principal)
+        if self.portals is None:
+            return companies
+        modes = await self.portals.modes_of(companies)
+        return [c for c in companies if modes.get(c) == ConnectionMode.PHONE.value]
 
     async def issue(self, principal: Principal, company_id: str) -> Doc:
         if not principal.can_access_company(company_id):
@@ -40,6 +56,11 @@ class ConnectionCodes:
         technician = await self.technicians.ensure(principal.subject, principal.account_id, principal.company_ids)
         if not may_serve(technician, company_id):
             raise NotYourCompany()
+        if self.portals is not None:
+            mode = (await self.portals.modes_of([company_id])).get(company_id)
+            # A company without a portal yet is not refused: its Phone portal may be on its way.
+            if mode is not None and mode != ConnectionMode.PHONE.value:
+                raise NotPhoneMode(mode)
         code_id = new_id("cod")
         limit = self.settings.max_live_codes
         if not await self.technicians.claim_code_slot(principal.subject, code_id, limit, now()):

@@ -4,6 +4,7 @@ Every worker runs it; each repair is a conditional write, so concurrent sweeps a
 Repairs are independent: one that fails is logged and the others of the tick still run.
 """
 
+import time
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
@@ -15,8 +16,10 @@ from dispatch_svc.domain import request as requests
 from dispatch_svc.domain.request import State
 from dispatch_svc.handlers.clock import now
 from dispatch_svc.handlers.common import Doc
+from dispatch_svc.handlers.invitation import Invitations
 from dispatch_svc.handlers.phone import ConnectionCodes
 from dispatch_svc.handlers.routing import Router
+from dispatch_svc.handlers.transfer import Transfers
 from servicekit.logging import get_logger
 from servicekit.outbox import TRANSIENT
 
@@ -31,33 +34,43 @@ class Sweeper:
         codes: CodeRepository,
         router: Router,
         connection_codes: ConnectionCodes,
+        transfers: Transfers,
+        invitations: Invitations,
         *,
         stuck_after: float,
     ) -> None:
+        self.transfers = transfers
+        self.invitations = invitations
         self.requests = requests
         self.technicians = technicians
         self.codes = codes
         self.router = router
         self.connection_codes = connection_codes
         self.stuck_after = timedelta(seconds=stuck_after)
+        self.forget_every = connection_codes.settings.code_failure_window_seconds
+        self._failures_forgotten_at = float("-inf")
 
     async def tick(self) -> int:
         """One sweep; returns how many repairs failed (each is logged)."""
         at = now()
         stuck = at - self.stuck_after
         failed = 0
-        for request in await self.requests.due_for_repair(at, stuck):
+        # One query per collection per tick: every query is a full scan on the embedded store.
+        view = await self.requests.sweep_view(at, stuck)
+        for request in view.due:
             failed += await self._attempt(self._repair(request, at), "request", request["_id"])
-        for company_id in await self.requests.companies_waiting():
+        for company_id in view.waiting_companies:
             failed += await self._attempt(self.router.serve_company(company_id), "company", company_id)
-        failed += await self._attempt(self.requests.archive_finished(), "archive", "-")
-        for technician in await self.technicians.holding_slots():
-            for request_id in technician["active"]:
+        if view.finished:
+            failed += await self._attempt(self.requests.archive_finished(view.finished), "archive", "-")
+        holding = await self.technicians.holding_slots_or_codes()
+        for technician in holding:
+            for request_id in technician.get("active", []):
                 claimed_at = technician.get("claimed_at", {}).get(request_id)
                 if claimed_at and claimed_at < stuck:
                     repair = self._free_orphaned_slot(technician["_id"], request_id, claimed_at)
                     failed += await self._attempt(repair, "slot", f"{technician['_id']}/{request_id}")
-        failed += await self._sweep_codes(stuck)
+        failed += await self._sweep_codes(stuck, holding)
         return failed
 
     async def _attempt(self, repair: Awaitable[object], kind: str, key: str) -> int:
@@ -71,7 +84,13 @@ class Sweeper:
         return 0
 
     async def _repair(self, request: Doc, at: datetime) -> None:
-        if request["state"] == State.NEW:
+        if request["state"] in requests.FINISHED:
+            await self.invitations.chat_over(request)
+        elif request.get("transfer") is not None:
+            await self.transfers.lapse(request)
+        elif request.get("invitation") is not None:
+            await self.invitations.lapse(request)
+        elif request["state"] == State.NEW:
             log.info("re-routing a request left new", request_id=request["_id"])
             await self.router.route(request)
         elif request["state"] == State.OFFERED:
@@ -88,7 +107,8 @@ class Sweeper:
             await self.router.serve_technician(after)
 
     async def _orphaned(self, technician_id: str, request_id: str) -> bool:
-        """True when the slot's request is not assigned to the technician and never will be.
+        """True when the slot's request is not assigned to the technician (nor do they take
+        part in its chat as a guest) and never will be.
 
         A claimer that took the slot but has not claimed the request yet (a slow write, or a
         crash) would claim it with the revision it read; bumping that revision first makes
@@ -97,21 +117,28 @@ class Sweeper:
         request = await self.requests.get(request_id)
         if request is None:
             return True
-        if request["state"] == State.ASSIGNED and request.get("technician_id") == technician_id:
-            return False
+        if request["state"] == State.ASSIGNED and technician_id in (
+            request.get("technician_id"),
+            *requests.guest_ids(request),
+        ):
+            return False  # the chat's technician's slot, or a guest's
         return await self.requests.apply(request, requests.fence(request, now())) is not None
 
-    async def _sweep_codes(self, stuck: datetime) -> int:
+    async def _sweep_codes(self, stuck: datetime, holding: list[Doc]) -> int:
         failed = 0
         for code in await self.codes.retirable(now()):
             user = await self.requests.get(code["used_by"]) if code.get("used_by") else None
             if user is not None and user["state"] == State.NEW:
                 continue  # its request is still being connected
             failed += await self._attempt(self.connection_codes.retire(code), "code", code["_id"])
-        for technician in await self.technicians.holding_codes():
-            for code_id in technician["code_ids"]:
+        for technician in holding:
+            for code_id in technician.get("code_ids", []):
                 claimed_at = technician.get("code_claimed_at", {}).get(code_id)
                 if claimed_at and claimed_at < stuck and not await self.codes.exists(code_id):
                     await self.technicians.release_code_slot(technician["_id"], code_id)
-        failed += await self._attempt(self.connection_codes.forget_old_failures(), "failures", "-")
+        # Failure counters live per window (a minute by default): forgetting them once per
+        # window is enough, and saves a write per tick.
+        if time.monotonic() - self._failures_forgotten_at >= self.forget_every:
+            self._failures_forgotten_at = time.monotonic()
+            failed += await self._attempt(self.connection_codes.forget_old_failures(), "failures", "-")
         return failed

@@ -13,6 +13,7 @@ from dispatch_svc.domain.request import State
 from dispatch_svc.domain.technician import has_spare_capacity, routable_for
 from dispatch_svc.handlers.clock import now
 from dispatch_svc.handlers.common import MAX_ATTEMPTS, Announcer, Doc, Rejections
+from servicekit import tracing
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
@@ -138,7 +139,8 @@ class WebRouting:
             emitted.append(
                 self.announce.about(request, announcements.withdrawn(request, others, WithdrawalReason.TAKEN))
             )
-        done = await self.requests.apply(request, change, emitted)
+        with tracing.resumed(request.get("trace")):
+            done = await self.requests.apply(request, change, emitted)
         if done is None:
             await self.technicians.release_slot(technician_id, request["_id"], claimed_at=at)
             return None

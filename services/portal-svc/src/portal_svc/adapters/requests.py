@@ -10,7 +10,7 @@ positions, the outbox sweeper — cost what the live work costs, never what the 
 History is only ever addressed by `_id` and expires after the configured retention.
 """
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -93,7 +93,12 @@ class RequestRepository:
         )
         return ahead + 1
 
-    async def archive_finished(self, finished: frozenset[str], retention: timedelta) -> int:
+    async def archive_finished(
+        self,
+        finished: frozenset[str],
+        retention: timedelta,
+        on_batch: Callable[[list[Doc]], Awaitable[None]] | None = None,
+    ) -> int:
         """Move one batch of finished requests to history; returns how many moved.
 
         A request still carrying unpublished events stays until the outbox has published
@@ -109,6 +114,8 @@ class RequestRepository:
             for doc in batch
         ]
         await self._history.bulk_write(copies, ordered=False)
+        if on_batch is not None:
+            await on_batch(batch)
         result = await self._requests.delete_many({"_id": {"$in": [doc["_id"] for doc in batch]}, **done})
         return result.deleted_count
 

@@ -5,6 +5,7 @@ of a user is conditional on the revision that was read: two admins editing the s
 technician never silently overwrite each other.
 """
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -56,6 +57,22 @@ class UserRepository:
 
     async def of_account(self, account_id: str, role: str) -> list[Doc]:
         return await self._users.find({"account_id": account_id, "role": role}, HIDDEN).sort("name").to_list()
+
+    async def search_technicians(self, account_id: str, query: str, *, skip: int, limit: int) -> tuple[list[Doc], int]:
+        """One page of the account's current technicians whose name or e-mail contains
+        `query` (any case), by name, and how many match in all."""
+        found: Doc = {"account_id": account_id, "role": TECHNICIAN, "enabled": True}
+        if query:
+            pattern = {"$regex": re.escape(query), "$options": "i"}
+            found["$or"] = [{"name": pattern}, {"email": pattern}]
+        total = await self._users.count_documents(found)
+        page = await self._users.find(found, HIDDEN).sort("name").skip(skip).limit(limit).to_list()
+        return page, total
+
+    async def with_company(self, account_id: str, company_id: str) -> list[Doc]:
+        """The account's current technicians with access to `company_id`."""
+        query = {"account_id": account_id, "role": TECHNICIAN, "enabled": True, "company_ids": company_id}
+        return await self._users.find(query, HIDDEN).to_list()
 
     async def technicians(self) -> list[Doc]:
         """Every technician of every account (the read model's start-up reconciliation)."""

@@ -1,11 +1,12 @@
 """What callers ask portal-svc to do: validated input models (bounded, described)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from contracts.vocabulary import ConnectionMode, PortalStatus, PortalType
-from portal_svc.domain.text import Description, Name, single_line
+from portal_svc.domain.hours import BusinessHours
+from portal_svc.domain.text import Description, Name, multi_line, single_line
 
 EMAIL_PATTERN = r"^[^@\s<>\"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
 
@@ -49,6 +50,10 @@ class CreateCompany(Strict):
     name: Name = Field(description="Name of the customer company.")
 
 
+class RenameCompany(Strict):
+    name: Name = Field(description="New name of the customer company (unique within the account).")
+
+
 class CreateTechnician(Strict):
     name: Name = Field(description="Display name, shown to customers in SmartMatch lists.")
     email: Email = Field(description="Sign-in e-mail (unique across Assistline).")
@@ -77,6 +82,13 @@ class CreatePortal(Strict):
         max_length=20,
         description="Sites allowed to embed the portal, e.g. https://www.globex.com.",
     )
+    hours: BusinessHours | None = Field(default=None, description="Business hours; none means always open.")
+    max_wait_seconds: int = Field(
+        default=180,
+        ge=30,
+        le=3600,
+        description="After this long waiting, the customer is offered to leave a message instead.",
+    )
 
 
 class UpdatePortal(Strict):
@@ -85,6 +97,12 @@ class UpdatePortal(Strict):
     mode: ConnectionMode | None = Field(default=None, description="New connection mode.")
     portal_type: PortalType | None = Field(default=None, description="New portal type (must suit the mode).")
     allowed_origins: list[Origin] | None = Field(default=None, max_length=20, description="Replaces the origins.")
+    hours: BusinessHours | None = Field(
+        default=None, description="Replaces the business hours; an explicit null removes them (always open)."
+    )
+    max_wait_seconds: int | None = Field(
+        default=None, ge=30, le=3600, description="After this long waiting, offer the message form."
+    )
 
 
 class SubmitRequest(Strict):
@@ -96,4 +114,27 @@ class SubmitRequest(Strict):
     chosen_technician_id: RefId | None = Field(default=None, description="SmartMatch: the technician you chose.")
     connection_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=9)] | None = Field(
         default=None, description="SmartPin: the 9-digit code your technician read out."
+    )
+
+
+MessageText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+
+class LeaveMessage(Strict):
+    customer_name: Name = Field(description="Your name.")
+    customer_email: Email = Field(description="Where the answer is sent.")
+    text: Annotated[MessageText, AfterValidator(multi_line)] = Field(
+        description="Your message, up to 4,000 characters."
+    )
+    reason: Literal["closed", "no_technician", "long_wait", "customer_choice"] = Field(
+        default="customer_choice", description="Why the customer left a message rather than waiting."
+    )
+    request_id: RefId | None = Field(
+        default=None, description="The request the customer gave up on (it is cancelled first by the portal page)."
+    )
+
+
+class AnswerMessage(Strict):
+    text: Annotated[MessageText, AfterValidator(multi_line)] = Field(
+        description="The answer, sent by e-mail to the customer and kept with the message."
     )

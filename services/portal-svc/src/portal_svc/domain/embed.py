@@ -11,6 +11,7 @@ class EmbedCode:
     standalone_url: str
     popup_snippet: str
     embed_snippet: str
+    widget_snippet: str
 
 
 def embed_code(public_base_url: str, subdomain: str, company_name: str) -> EmbedCode:
@@ -24,9 +25,11 @@ def embed_code(public_base_url: str, subdomain: str, company_name: str) -> Embed
         f'return false;">{label}</a>'
     )
     container = escape(f"assistline-portal-{subdomain}")
+    script = escape(base + EMBED_SCRIPT_PATH)
+    # No fixed box: the frame's height follows the portal's content (embed.js).
     embed = (
-        f'<div id="{container}" style="width:100%;max-width:420px;height:640px"></div>\n'
-        f'<script src="{escape(base + EMBED_SCRIPT_PATH)}" data-portal="{escape(subdomain)}" '
-        f'data-container="{container}" async></script>'
+        f'<div id="{container}" style="width:100%;max-width:420px"></div>\n'
+        f'<script src="{script}" data-portal="{escape(subdomain)}" data-container="{container}" async></script>'
     )
-    return EmbedCode(standalone_url=url, popup_snippet=popup, embed_snippet=embed)
+    widget = f'<script src="{script}" data-portal="{escape(subdomain)}" data-label="{label}" async></script>'
+    return EmbedCode(standalone_url=url, popup_snippet=popup, embed_snippet=embed, widget_snippet=widget)

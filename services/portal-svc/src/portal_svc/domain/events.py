@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from contracts import PortalConfigured, TechnicianUpdated
+from contracts import CompanyUpdated, PortalConfigured, TechnicianUpdated
 
 
 def technician_updated(doc: dict[str, Any]) -> TechnicianUpdated:
@@ -26,5 +26,15 @@ def portal_configured(doc: dict[str, Any]) -> PortalConfigured:
         status=doc["status"],
         mode=doc["mode"],
         portal_type=doc["portal_type"],
+        revision=doc["revision"],
+    )
+
+
+def company_updated(doc: dict[str, Any], *, deleted: bool = False) -> CompanyUpdated:
+    return CompanyUpdated(
+        company_id=doc["_id"],
+        account_id=doc["account_id"],
+        name=doc["name"],
+        deleted=deleted,
         revision=doc["revision"],
     )

@@ -7,7 +7,6 @@ forth â€” a Queue-mode assignment that was never acknowledged is queued again â€
 those the event time decides, and an older event never overwrites a newer one.
 """
 
-import re
 from enum import StrEnum
 
 from contracts.vocabulary import ConnectionMode, PortalType
@@ -69,29 +68,27 @@ def check_cancellable(current: Status) -> None:
     raise Conflict(f"the request is already {current.value}; it cannot be cancelled", code="not_cancellable")
 
 
-_CODE = re.compile(r"^\d{9}$")
+def required_fields(portal_type: PortalType) -> tuple[str, ...]:
+    """What each portal type's form must have, beyond the schema (checked all at once)."""
+    if portal_type is PortalType.SMART_BOX:
+        return ("customer_name", "description")
+    if portal_type is PortalType.SMART_MATCH:
+        return ("customer_name", "chosen_technician_id")
+    return ("customer_name",)
 
 
 def check_submission(
     mode: ConnectionMode,
     portal_type: PortalType,
     *,
-    description: str,
     chosen_technician_id: str | None,
     connection_code: str | None,
     available_ids: set[str],
 ) -> None:
-    """Fields each portal type needs (the schema already bounded their lengths)."""
-    if portal_type is PortalType.SMART_PIN:
-        if not connection_code or not _CODE.fullmatch(connection_code):
-            raise Invalid("connection_code must be the 9 digits your technician read out", code="invalid_code")
-    elif connection_code:
+    """What the fields' values mean for this portal, once every field is well-formed."""
+    if portal_type is not PortalType.SMART_PIN and connection_code:
         raise Invalid("this portal does not take connection codes", code="unexpected_field")
-    if portal_type is PortalType.SMART_BOX and not description.strip():
-        raise Invalid("please describe your problem (description is required)", code="description_required")
     if portal_type is PortalType.SMART_MATCH:
-        if not chosen_technician_id:
-            raise Invalid("choose one of the available technicians", code="technician_required")
         if chosen_technician_id not in available_ids:
             raise Conflict(
                 "the technician you chose is no longer available; please choose another",

@@ -11,6 +11,7 @@ class View(StrEnum):
     NO_TECHNICIAN = "no_technician"
     FORM = "form"
     CODE_ENTRY = "code_entry"
+    CLOSED = "closed"
 
 
 MESSAGES: dict[View, str] = {
@@ -18,6 +19,7 @@ MESSAGES: dict[View, str] = {
     View.NO_TECHNICIAN: "No technician is available right now. Please try again a little later.",
     View.FORM: "Tell us how we can help.",
     View.CODE_ENTRY: "Enter the 9-digit code your technician gave you on the phone.",
+    View.CLOSED: "We are closed right now. You can leave us a message.",
 }
 
 
@@ -31,10 +33,12 @@ class AvailableTechnician:
 class PortalView:
     view: View
     technicians: list[AvailableTechnician] = field(default_factory=list)
+    text: str = ""
+    """Overrides the view's standard message (a closed portal says when it opens again)."""
 
     @property
     def message(self) -> str:
-        return MESSAGES[self.view]
+        return self.text or MESSAGES[self.view]
 
 
 def decide_view(
@@ -42,9 +46,14 @@ def decide_view(
     mode: ConnectionMode,
     portal_type: PortalType,
     available: list[AvailableTechnician],
+    *,
+    closed_text: str | None = None,
 ) -> PortalView:
+    """`closed_text` is set when the portal is outside its business hours."""
     if status is PortalStatus.INACTIVE:
         return PortalView(View.UNAVAILABLE)
+    if closed_text is not None:
+        return PortalView(View.CLOSED, text=closed_text)
     if mode is ConnectionMode.PHONE:
         return PortalView(View.CODE_ENTRY)
     if mode is ConnectionMode.QUEUE:

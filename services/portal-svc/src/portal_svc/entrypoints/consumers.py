@@ -4,15 +4,21 @@ from faststream.rabbit import RabbitBroker
 
 from contracts import (
     ChatSessionEnded,
+    ChatSessionRated,
     ChatSessionStarted,
     Envelope,
+    OfflineMessageAnswered,
+    OfflineMessageLeft,
     RequestAssigned,
+    RequestCancelled,
     RequestOffered,
     RequestQueued,
     RequestRejected,
+    RequestSubmitted,
     TechnicianAvailable,
     TechnicianUnavailable,
     TechnicianUpdated,
+    WebhookEndpointDisabled,
 )
 from portal_svc.handlers import Handlers
 from servicekit.broker import subscribe
@@ -20,6 +26,12 @@ from servicekit.broker import subscribe
 
 def register(broker: RabbitBroker, service: str, handlers: Handlers) -> None:
     availability, status = handlers.availability, handlers.request_status
+
+    async def _tell_waiting_customers(company_ids: list[str]) -> None:
+        # A Web customer's screen says when nobody is left to answer, and a queue's estimate
+        # depends on who serves it: their sockets re-read their status.
+        for company_id in company_ids:
+            await status.changed(company_id)
 
     # Our own event: the availability read model takes company lists from it.
     @subscribe(broker, service, TechnicianUpdated)
@@ -29,31 +41,71 @@ def register(broker: RabbitBroker, service: str, handlers: Handlers) -> None:
     @subscribe(broker, service, TechnicianAvailable)
     async def on_technician_available(event: Envelope[TechnicianAvailable]) -> None:
         await availability.technician_available(event.data)
+        await handlers.dashboard.technician_available(event)
+        await _tell_waiting_customers(event.data.company_ids)
 
     @subscribe(broker, service, TechnicianUnavailable)
     async def on_technician_unavailable(event: Envelope[TechnicianUnavailable]) -> None:
         await availability.technician_unavailable(event.data)
+        await handlers.dashboard.technician_unavailable(event)
+        await _tell_waiting_customers(event.data.company_ids)
 
     @subscribe(broker, service, RequestQueued)
     async def on_request_queued(event: Envelope[RequestQueued]) -> None:
         await status.queued(event)
+        await handlers.dashboard.queued(event)
 
     @subscribe(broker, service, RequestOffered)
     async def on_request_offered(event: Envelope[RequestOffered]) -> None:
         await status.offered(event)
+        await handlers.dashboard.offered(event)
 
     @subscribe(broker, service, RequestAssigned)
     async def on_request_assigned(event: Envelope[RequestAssigned]) -> None:
         await status.assigned(event)
+        await handlers.dashboard.assigned(event)
 
     @subscribe(broker, service, RequestRejected)
     async def on_request_rejected(event: Envelope[RequestRejected]) -> None:
         await status.rejected(event)
+        await handlers.dashboard.rejected(event)
 
     @subscribe(broker, service, ChatSessionStarted)
     async def on_chat_started(event: Envelope[ChatSessionStarted]) -> None:
         await status.chat_started(event)
+        await handlers.dashboard.chat_started(event)
 
     @subscribe(broker, service, ChatSessionEnded)
     async def on_chat_ended(event: Envelope[ChatSessionEnded]) -> None:
+        # After the status: the dashboard takes the handling time from the stored chat start.
         await status.chat_ended(event)
+        await handlers.dashboard.chat_ended(event)
+
+    # Our own event: the customer panel's history of requests per customer e-mail.
+    @subscribe(broker, service, RequestSubmitted)
+    async def on_request_submitted(event: Envelope[RequestSubmitted]) -> None:
+        await handlers.customer_panel.submitted(event)
+        await handlers.dashboard.submitted(event)
+
+    # The dashboard's day figures (abandonment, satisfaction); idempotent per event id.
+    @subscribe(broker, service, RequestCancelled)
+    async def on_request_cancelled(event: Envelope[RequestCancelled]) -> None:
+        await status.cancelled(event)
+        await handlers.dashboard.cancelled(event)
+
+    @subscribe(broker, service, ChatSessionRated)
+    async def on_chat_rated(event: Envelope[ChatSessionRated]) -> None:
+        await handlers.dashboard.rated(event)
+
+    # Our own events: the e-mails of offline messages go out after the change is stored.
+    @subscribe(broker, service, OfflineMessageLeft)
+    async def on_message_left(event: Envelope[OfflineMessageLeft]) -> None:
+        await handlers.messages.notify_technicians(event)
+
+    @subscribe(broker, service, OfflineMessageAnswered)
+    async def on_message_answered(event: Envelope[OfflineMessageAnswered]) -> None:
+        await handlers.messages.send_answer(event)
+
+    @subscribe(broker, service, WebhookEndpointDisabled)
+    async def on_webhook_endpoint_disabled(event: Envelope[WebhookEndpointDisabled]) -> None:
+        await handlers.webhook_alerts.endpoint_disabled(event)

@@ -25,6 +25,11 @@ ASSETS = {
     "portal.css": "text/css; charset=utf-8",
     "embed.js": "text/javascript; charset=utf-8",
 }
+FAVICON = "favicon.ico"
+HEAD = (
+    '<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+    '<link rel="icon" href="/favicon.ico" sizes="any"><link rel="stylesheet" href="/api/portal/static/portal.css">'
+)
 BASE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'"
 
 
@@ -86,10 +91,8 @@ def render_page(portal_info: dict, portal: dict, view, *, embedded: bool) -> str
     company = escape(portal_info["company_name"])
     body = _form(portal, view) if view.view in {View.FORM, View.CODE_ENTRY} else ""
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head>{HEAD}
 <title>{company} support</title>
-<link rel="stylesheet" href="/api/portal/static/portal.css">
 <script type="module" src="{CUSTOMER_SCRIPT}"></script>
 </head><body class="{"embedded" if embedded else "standalone"}" data-view="{escape(view.view.value)}">
 <main><div id="assistline-portal" data-subdomain="{escape(portal["subdomain"])}">
@@ -99,13 +102,45 @@ def render_page(portal_info: dict, portal: dict, view, *, embedded: bool) -> str
 </div></main></body></html>"""
 
 
-def _not_found_page(message: str) -> HTMLResponse:
+def _card_page(title: str, lead: str, body: str, *, status_code: int) -> HTMLResponse:
+    """A page of the platform itself (landing, portal not found), in the portal's style."""
     html = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found</title>'
-        '<link rel="stylesheet" href="/api/portal/static/portal.css"></head>'
-        f"<body><main><h1>Support portal not found</h1><p>{escape(message)}</p></main></body></html>"
+        f'<!doctype html><html lang="en"><head>{HEAD}<title>{escape(title)} — Assistline</title></head>'
+        '<body class="standalone plain"><main><div class="card">'
+        '<header class="card-head"><span class="brand">Assistline</span></header>'
+        f'<div class="card-body"><h1>{escape(title)}</h1><p class="lead">{escape(lead)}</p>{body}</div>'
+        "</div></main></body></html>"
     )
-    return HTMLResponse(html, status_code=404, headers={"Content-Security-Policy": BASE_CSP})
+    headers = {"Content-Security-Policy": BASE_CSP, "Cache-Control": "no-store"}
+    return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+def _not_found_page(message: str) -> HTMLResponse:
+    return _card_page(
+        "Support portal not found",
+        message[:1].upper() + message[1:] + ".",
+        "<p>Check the address you were given, or ask the company for its support link. "
+        'Portal addresses look like <code>/p/yourcompany</code>.</p><p><a href="/">Assistline home</a></p>',
+        status_code=404,
+    )
+
+
+def _landing_page() -> HTMLResponse:
+    links = (
+        ("/help", "Help center", "for technicians: availability, alerts, chats"),
+        ("/admin", "Admin console", "companies, technicians, portals, hours and embed code"),
+        ("/embed-demo", "Embed demo", "a company website with the support widget"),
+    )
+    items = "".join(
+        f'<li><a href="{href}">{escape(name)}</a> <span>— {escape(what)}</span></li>' for href, name, what in links
+    )
+    return _card_page(
+        "Customer-initiated remote support",
+        "Customers open their company's support portal and are connected to a technician who chats with them.",
+        f'<ul class="links">{items}</ul><p class="hint">Customers: open the link your company gave you, '
+        "e.g. <code>/p/yourcompany</code>.</p>",
+        status_code=200,
+    )
 
 
 def pages_router(customers: CustomerPortal, portal_base_domain: str) -> APIRouter:
@@ -132,8 +167,17 @@ def pages_router(customers: CustomerPortal, portal_base_domain: str) -> APIRoute
     async def by_host(request: Request, embed: bool = Query(default=False)) -> HTMLResponse:
         subdomain = subdomain_from_host(request.headers.get("host", ""), portal_base_domain)
         if subdomain is None:
-            return _not_found_page("Open your company's support portal at its own address, e.g. /p/yourcompany.")
+            return _landing_page()
         return await page(subdomain, embed)
+
+    @router.get("/favicon.ico")
+    async def favicon() -> Response:
+        # Browsers ask every origin for it, whatever page they show: the gateway sends it here.
+        return Response(
+            (STATIC / FAVICON).read_bytes(),
+            media_type="image/x-icon",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     return router
 

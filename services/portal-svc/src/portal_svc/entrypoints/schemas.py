@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from portal_svc.domain.hours import BusinessHours
+
 
 class TokenOut(BaseModel):
     token: str = Field(description="Short-lived access token (JWT) to send as `Authorization: Bearer ...`.")
@@ -29,6 +31,48 @@ class CompanyOut(BaseModel):
     name: str = Field(description="Company name.")
 
 
+class CompanyRow(CompanyOut):
+    portal_subdomain: str | None = Field(description="Its portal's subdomain; null when it has none.")
+    portal_status: str | None = Field(description="Its portal's status (active or inactive); null without one.")
+    technician_count: int = Field(description="How many current technicians can access it.")
+
+
+class PageOut(BaseModel):
+    total: int = Field(description="How many items match, in all pages.")
+    page: int = Field(description="This page, from 1.")
+    per_page: int = Field(description="Items per page.")
+    pages: int = Field(description="How many pages there are (at least 1).")
+
+
+class CompanyPage(PageOut):
+    items: list[CompanyRow] = Field(description="The companies of this page, by name.")
+
+
+class DeletedCompanyOut(CompanyOut):
+    portal_deactivated: str | None = Field(description="Subdomain of the portal switched off, if it had one.")
+    technicians_updated: int = Field(description="How many technicians lost access to it.")
+
+
+class EarlierRequest(BaseModel):
+    request_id: str = Field(description="The earlier request.")
+    submitted_at: datetime = Field(description="When it was received.")
+    description: str = Field(description="What the customer wrote then (shortened).")
+    status: str = Field(description="Its status now (archived once it left the live records).")
+
+
+class CustomerPanelOut(BaseModel):
+    request_id: str = Field(description="The request the panel is about.")
+    customer_name: str = Field(description="Name the customer gave.")
+    customer_email: str | None = Field(description="E-mail the customer gave, if any.")
+    description: str = Field(description="What they wrote.")
+    submitted_at: datetime = Field(description="When the request was received.")
+    portal_subdomain: str | None = Field(description="Portal it came through.")
+    company_name: str | None = Field(description="Company of that portal.")
+    earlier: list[EarlierRequest] = Field(
+        description="Earlier requests from the same e-mail to companies you can access, newest first (at most 10)."
+    )
+
+
 class TechnicianOut(BaseModel):
     technician_id: str = Field(description="Technician id.")
     name: str = Field(description="Display name.")
@@ -47,6 +91,8 @@ class PortalOut(BaseModel):
     mode: str = Field(description="web, phone or queue.")
     portal_type: str = Field(description="smart_box, smart_button, smart_match or smart_pin.")
     allowed_origins: list[str] = Field(description="Sites allowed to embed it.")
+    hours: BusinessHours | None = Field(description="Business hours; null means always open.")
+    max_wait_seconds: int = Field(description="Waiting longer than this offers the message form.")
     revision: int = Field(description="Increases with each change.")
     url: str = Field(description="Stand-alone URL.")
 
@@ -55,7 +101,13 @@ class EmbedOut(BaseModel):
     portal_id: str = Field(description="Portal id.")
     standalone_url: str = Field(description="URL of the portal page.")
     popup_snippet: str = Field(description="HTML link opening the portal in a pop-up window.")
-    embed_snippet: str = Field(description="HTML container + script tag embedding the chat window.")
+    embed_snippet: str = Field(
+        description="HTML container + script tag embedding the chat window (its height follows the content)."
+    )
+    widget_snippet: str = Field(
+        description="One script tag adding a floating chat launcher to every page of the site (JS API: "
+        "window.Assistline.open/close/toggle/prefill, `assistline:ready` event)."
+    )
     allowed_origins: list[str] = Field(description="Only these sites may embed it (CSP frame-ancestors).")
 
 
@@ -72,6 +124,9 @@ class PublicPortalOut(BaseModel):
     mode: str = Field(description="Connection mode.")
     portal_type: str = Field(description="Which form to show.")
     technicians: list[TechnicianChoice] = Field(description="SmartMatch: available technicians to pick from.")
+    accepts_messages: bool = Field(description="Whether the customer can leave a message (any active portal).")
+    max_wait_seconds: int = Field(description="After waiting this long, offer the message form.")
+    next_open: datetime | None = Field(description="Closed: when the portal opens again.")
 
 
 class SubmittedOut(BaseModel):
@@ -98,3 +153,42 @@ class RequestStatusOut(BaseModel):
     submitted_at: datetime = Field(description="When the request was received.")
     updated_at: datetime = Field(description="When the status last changed.")
     cancellable: bool = Field(description="Whether the customer can still cancel.")
+    waiting_since: datetime = Field(description="When the customer started waiting (offers go out at once).")
+    estimated_wait_seconds: int | None = Field(
+        description="Queued: estimated wait from the company's recent handling times; null without history."
+    )
+    nobody_available: bool = Field(
+        description="Web mode: no technician is available any more to take the offer (offer the message form)."
+    )
+
+
+class MessageLeftOut(BaseModel):
+    message_id: str = Field(description="The offline message.")
+    status: str = Field(description="open until answered.")
+    left_at: datetime = Field(description="When it was received.")
+
+
+class OfflineMessageOut(BaseModel):
+    message_id: str = Field(description="The offline message.")
+    company_id: str = Field(description="Company it is for.")
+    company_name: str = Field(description="That company's name.")
+    subdomain: str = Field(description="Portal it was left at.")
+    customer_name: str = Field(description="Who left it.")
+    customer_email: str = Field(description="Where the answer goes.")
+    text: str = Field(description="The message.")
+    reason: str = Field(description="closed, no_technician, long_wait or customer_choice.")
+    status: str = Field(description="open or answered.")
+    left_at: datetime = Field(description="When it was left.")
+    reply: str | None = Field(description="The answer, once given (kept with the message).")
+    answered_by: str | None = Field(description="Who answered.")
+    answered_at: datetime | None = Field(description="When.")
+    reply_sent: bool = Field(description="Whether the answer's e-mail went out.")
+
+
+class MessagesOut(BaseModel):
+    open: list[OfflineMessageOut] = Field(description="Waiting for an answer, oldest first.")
+    answered: list[OfflineMessageOut] = Field(description="Recently answered, newest first.")
+
+
+class TechnicianPage(PageOut):
+    items: list[TechnicianOut] = Field(description="The technicians of this page, by name.")

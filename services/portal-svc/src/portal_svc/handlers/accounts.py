@@ -10,6 +10,8 @@ from portal_svc.adapters.passwords import hash_password
 from portal_svc.adapters.ratelimit import Limit
 from portal_svc.adapters.users import UserRepository
 from portal_svc.domain.commands import CreateAccount, CreateCompany
+from portal_svc.domain.events import company_updated
+from portal_svc.handlers.stamp import Stamp
 from servicekit.auth import Principal, Role
 
 
@@ -24,11 +26,13 @@ class Accounts:
         users: UserRepository,
         companies: CompanyRepository,
         signups: Limit,
+        stamp: Stamp,
     ) -> None:
         self._accounts = accounts
         self._users = users
         self._companies = companies
         self._signups = signups
+        self._stamp = stamp
 
     async def create_account(self, command: CreateAccount, client: str) -> dict[str, Any]:
         await self._signups.hit(client)
@@ -50,8 +54,9 @@ class Accounts:
         return {"account_id": account_id, "admin_id": admin_id, "name": command.account_name}
 
     async def create_company(self, admin: Principal, command: CreateCompany) -> dict[str, Any]:
-        doc = {"_id": new_id("cmp"), "account_id": admin.account_id, "name": command.name}
-        await self._companies.insert(doc)
+        company_id = new_id("cmp")
+        doc = {"_id": company_id, "account_id": admin.account_id, "name": command.name, "revision": 1}
+        await self._companies.insert(doc, [self._stamp(company_updated(doc), correlation_id=company_id)])
         return company_view(doc)
 
     async def list_companies(self, principal: Principal) -> list[dict[str, Any]]:

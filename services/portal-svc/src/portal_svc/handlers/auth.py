@@ -13,7 +13,7 @@ from servicekit.logging import get_logger
 
 log = get_logger(__name__)
 
-STAFF = frozenset({Role.ADMIN, Role.TECHNICIAN})
+STAFF = frozenset({Role.ADMIN, Role.TECHNICIAN, Role.SUPERVISOR})
 
 
 def principal_of(user: dict[str, Any]) -> Principal:

@@ -1,5 +1,6 @@
 """The customer side: what a portal shows, submitting a request, following and cancelling it."""
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,16 +11,25 @@ from portal_svc.adapters.portal_directory import PortalDirectory
 from portal_svc.adapters.requests import RequestRepository
 from portal_svc.adapters.tokens import TokenIssuer
 from portal_svc.adapters.users import UserRepository
+from portal_svc.adapters.waits import WaitRepository
 from portal_svc.domain import requests as lifecycle
 from portal_svc.domain.commands import SubmitRequest
 from portal_svc.domain.errors import Conflict, Forbidden, NotFound
-from portal_svc.domain.requests import Status
+from portal_svc.domain.forms import parse_form
+from portal_svc.domain.hours import DEFAULT_MAX_WAIT_SECONDS, OpenState, open_state, parse_hours, reopening_text
+from portal_svc.domain.requests import WAITING, Status
 from portal_svc.domain.views import AvailableTechnician, PortalView, decide_view
+from portal_svc.domain.waits import estimate_wait
 from portal_svc.handlers.stamp import Stamp
 from servicekit.auth import Principal, Role
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
+
+
+async def _nobody_listens(_company_id: str) -> None:
+    return None
+
 
 CHAT_WS_PATH = "/api/chat/ws/{session_id}"
 CANCELLABLE = frozenset(s.value for s in lifecycle.MAY_FOLLOW[Status.CANCELLED])
@@ -32,6 +42,7 @@ class CustomerPortal:
         users: UserRepository,
         requests: RequestRepository,
         availability: AvailabilityRepository,
+        waits: WaitRepository,
         tokens: TokenIssuer,
         stamp: Stamp,
         *,
@@ -41,9 +52,12 @@ class CustomerPortal:
         self._users = users
         self._requests = requests
         self._availability = availability
+        self._waits = waits
         self._tokens = tokens
         self._stamp = stamp
         self._base_url = public_base_url.rstrip("/")
+        self.changed: Callable[[str], Awaitable[None]] = _nobody_listens
+        """Tells the company's waiting customers (every replica) that the queue moved."""
 
     async def find_portal(self, subdomain: str) -> dict[str, Any]:
         """The portal (and its company's name) as read at most `portal_cache_seconds` ago."""
@@ -62,11 +76,18 @@ class CustomerPortal:
             for r in records
         ]
 
+    @staticmethod
+    def open_state(portal: dict[str, Any], now: datetime | None = None) -> OpenState:
+        return open_state(parse_hours(portal.get("hours")), now or datetime.now(UTC))
+
     async def portal_view(self, portal: dict[str, Any]) -> PortalView:
         mode, portal_type = ConnectionMode(portal["mode"]), PortalType(portal["portal_type"])
-        needs_availability = portal["status"] == PortalStatus.ACTIVE and mode is ConnectionMode.WEB
+        now = datetime.now(UTC)
+        state = self.open_state(portal, now)
+        closed_text = None if state.open else reopening_text(state, now)
+        needs_availability = portal["status"] == PortalStatus.ACTIVE and mode is ConnectionMode.WEB and state.open
         available = await self.available_technicians(portal) if needs_availability else []
-        return decide_view(PortalStatus(portal["status"]), mode, portal_type, available)
+        return decide_view(PortalStatus(portal["status"]), mode, portal_type, available, closed_text=closed_text)
 
     async def public_portal(self, portal: dict[str, Any], view: PortalView) -> dict[str, Any]:
         return {
@@ -76,6 +97,9 @@ class CustomerPortal:
             "message": view.message,
             "mode": portal["mode"],
             "portal_type": portal["portal_type"],
+            "accepts_messages": portal["status"] == PortalStatus.ACTIVE,
+            "max_wait_seconds": portal.get("max_wait_seconds", DEFAULT_MAX_WAIT_SECONDS),
+            "next_open": self.open_state(portal).next_open,
             "technicians": [
                 {"technician_id": t.technician_id, "display_name": t.display_name} for t in view.technicians
             ],
@@ -85,23 +109,37 @@ class CustomerPortal:
         portal = await self.find_portal(subdomain)
         return await self.public_portal(portal, await self.portal_view(portal))
 
-    async def submit(self, subdomain: str, command: SubmitRequest) -> dict[str, Any]:
+    async def submit(self, subdomain: str, raw: object) -> dict[str, Any]:
+        """`raw` is the JSON body: every field error is reported at once (`domain.forms`)."""
         portal = await self.find_portal(subdomain)
         if portal["status"] != PortalStatus.ACTIVE:
             raise Conflict(
                 "Service unavailable — we apologise for this temporary inconvenience.", code="portal_unavailable"
             )
+        now = datetime.now(UTC)
+        state = self.open_state(portal, now)
+        if not state.open:
+            # Refused here, so dispatch never routes a request of a closed portal.
+            raise Conflict(reopening_text(state, now), code="portal_closed")
         mode, portal_type = ConnectionMode(portal["mode"]), PortalType(portal["portal_type"])
+        command = (
+            raw
+            if isinstance(raw, SubmitRequest)
+            else parse_form(
+                SubmitRequest,
+                raw,
+                required=lifecycle.required_fields(portal_type),
+                code_field="connection_code" if portal_type is PortalType.SMART_PIN else None,
+            )
+        )
         available = await self.available_technicians(portal) if mode is ConnectionMode.WEB else []
         lifecycle.check_submission(
             mode,
             portal_type,
-            description=command.description,
             chosen_technician_id=command.chosen_technician_id,
             connection_code=command.connection_code,
             available_ids={t.technician_id for t in available},
         )
-        now = datetime.now(UTC)
         request_id = new_id("req")
         submitted = RequestSubmitted(
             request_id=request_id,
@@ -174,9 +212,22 @@ class CustomerPortal:
             "submitted_at": doc["submitted_at"],
             "updated_at": doc["status_at"],
             "cancellable": status in lifecycle.MAY_FOLLOW[Status.CANCELLED],
+            "waiting_since": doc["submitted_at"],
+            "estimated_wait_seconds": None,
+            "nobody_available": False,
         }
         if status is Status.QUEUED and doc.get("queued_since"):
             view["position"] = await self._requests.queue_position(doc["company_id"], doc["queued_since"], doc["_id"])
+            handling = await self._waits.recent_handling(doc["company_id"])
+            serving = await self._availability.available_in(doc["account_id"], doc["company_id"])
+            view["estimated_wait_seconds"] = estimate_wait(view["position"], handling, len(serving))
+        web_waiting = status in WAITING and doc.get("mode") == ConnectionMode.WEB.value
+        # Offers go only to available technicians: with none left, nobody will answer.
+        if web_waiting and not await self._availability.available_in(doc["account_id"], doc["company_id"]):
+            view["nobody_available"] = True
+            view["message"] = (
+                "No technician is available any more. You can leave us a message and we will answer by e-mail."
+            )
         if doc.get("technician_id") and status in {Status.ASSIGNED, Status.CHAT_OPEN, Status.ENDED}:
             technician = await self._users.get(doc["account_id"], doc["technician_id"], Role.TECHNICIAN.value)
             view["technician"] = {
@@ -211,4 +262,5 @@ class CustomerPortal:
             lifecycle.check_cancellable(Status(latest["status"]))
             raise Conflict("the request changed meanwhile; try again", code="concurrent_change")
         log.info("request cancelled", request_id=request_id)
+        await self.changed(doc["company_id"])
         return await self._status_view(cancelled)

@@ -2,6 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from portal_svc.adapters.markers import MarkerRepository
 from portal_svc.adapters.requests import RequestRepository
@@ -22,20 +23,26 @@ class Housekeeping:
         *,
         history_retention: timedelta,
         deployment_version: str,
+        on_archived: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None,
+        reannounce_companies: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
+        self._reannounce_companies = reannounce_companies
         self._requests = requests
         self._markers = markers
         self._technicians = technicians
         self._forget_expired_limits = forget_expired_limits
         self._retention = history_retention
         self._version = deployment_version
+        self._on_archived = on_archived
+        """Sees each batch of finished requests before it leaves (handling times for wait estimates)."""
         self.reannounced = False
         """Whether this deployment version's re-announcement is done (by us or a predecessor)."""
 
     async def archive_finished(self) -> int:
         """Move finished requests out of the live collection, batch after batch."""
         total = 0
-        while moved := await self._requests.archive_finished(frozenset(s.value for s in FINISHED), self._retention):
+        finished = frozenset(s.value for s in FINISHED)
+        while moved := await self._requests.archive_finished(finished, self._retention, self._on_archived):
             total += moved
         if total:
             log.info("finished requests archived", count=total)
@@ -58,7 +65,7 @@ class Housekeeping:
             self.reannounced = True
 
     async def reannounce_once(self, version: str) -> bool:
-        """Re-publish every technician once per deployment `version` (True when it ran now).
+        """Re-publish every technician (and company) once per deployment `version` (True when it ran now).
 
         Two replicas starting together may both run it: consumers ignore a revision they
         already hold, so the duplicate costs nothing but messages.
@@ -67,6 +74,7 @@ class Housekeeping:
         if await self._markers.is_set(marker):
             return False
         count = await self._technicians.reannounce()
+        companies = await self._reannounce_companies() if self._reannounce_companies else 0
         await self._markers.set(marker)
-        log.info("technicians re-announced", count=count, version=version)
+        log.info("technicians re-announced", count=count, companies=companies, version=version)
         return True

@@ -11,6 +11,7 @@ from portal_svc.domain.commands import CreatePortal, UpdatePortal
 from portal_svc.domain.embed import embed_code
 from portal_svc.domain.errors import Conflict, NotFound
 from portal_svc.domain.events import portal_configured
+from portal_svc.domain.hours import DEFAULT_MAX_WAIT_SECONDS
 from portal_svc.domain.portals import check_mode_and_type, check_subdomain, normalise_origins
 from portal_svc.handlers.stamp import Stamp
 from servicekit.auth import Principal
@@ -41,6 +42,8 @@ class Portals:
             "mode": doc["mode"],
             "portal_type": doc["portal_type"],
             "allowed_origins": doc["allowed_origins"],
+            "hours": doc.get("hours"),
+            "max_wait_seconds": doc.get("max_wait_seconds", DEFAULT_MAX_WAIT_SECONDS),
             "revision": doc["revision"],
             "url": f"{self._base_url}/p/{doc['subdomain']}",
         }
@@ -61,6 +64,8 @@ class Portals:
             "mode": command.mode.value,
             "portal_type": command.portal_type.value,
             "allowed_origins": origins,
+            "hours": command.hours.model_dump(mode="json") if command.hours else None,
+            "max_wait_seconds": command.max_wait_seconds,
             "revision": 1,
         }
         await self._portals.insert(doc, [self._stamp(portal_configured(doc), correlation_id=portal_id)])
@@ -94,6 +99,10 @@ class Portals:
                 change["portal_type"] = command.portal_type.value
             if command.allowed_origins is not None:
                 change["allowed_origins"] = normalise_origins(command.allowed_origins)
+            if "hours" in command.model_fields_set:
+                change["hours"] = command.hours.model_dump(mode="json") if command.hours else None
+            if command.max_wait_seconds is not None:
+                change["max_wait_seconds"] = command.max_wait_seconds
             updated = {**current, **change, "revision": current["revision"] + 1}
             check_mode_and_type(ConnectionMode(updated["mode"]), PortalType(updated["portal_type"]))
             if all(current.get(k) == v for k, v in change.items()):
@@ -117,5 +126,6 @@ class Portals:
             "standalone_url": code.standalone_url,
             "popup_snippet": code.popup_snippet,
             "embed_snippet": code.embed_snippet,
+            "widget_snippet": code.widget_snippet,
             "allowed_origins": doc["allowed_origins"],
         }

@@ -4,6 +4,7 @@ Events may arrive late, twice or out of order; `domain.requests` says which stat
 follow which, and the repository applies each move once, conditionally.
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from contracts import (
@@ -11,6 +12,7 @@ from contracts import (
     ChatSessionStarted,
     Envelope,
     RequestAssigned,
+    RequestCancelled,
     RequestOffered,
     RequestQueued,
     RequestRejected,
@@ -21,10 +23,18 @@ from servicekit.logging import get_logger
 
 log = get_logger(__name__)
 
+Changed = Callable[[str], Awaitable[None]]
+"""Tells the customer sockets of a company (on every replica) that its requests moved."""
+
+
+async def _nobody_listens(_company_id: str) -> None:
+    return None
+
 
 class RequestStatus:
-    def __init__(self, requests: RequestRepository) -> None:
+    def __init__(self, requests: RequestRepository, changed: Changed = _nobody_listens) -> None:
         self._requests = requests
+        self.changed = changed
 
     async def _move(self, event: Envelope[Any], to: Status, fields: dict[str, Any]) -> bool:
         moved = await self._requests.move(
@@ -38,6 +48,9 @@ class RequestStatus:
         if not moved:
             # Duplicate, stale, or about a request that already finished: nothing to change.
             log.info("request event without effect", request_id=event.data.request_id, to=to.value)
+        else:
+            # Any move changes the queue positions of the company's other customers too.
+            await self.changed(event.data.company_id)
         return moved
 
     async def queued(self, event: Envelope[RequestQueued]) -> bool:
@@ -54,8 +67,21 @@ class RequestStatus:
         fields = {"rejection_reason": event.data.reason.value, "rejection_message": event.data.message}
         return await self._move(event, Status.REJECTED, fields)
 
+    async def cancelled(self, event: Envelope[RequestCancelled]) -> bool:
+        """Cancelled by someone else than the customer (dispatch, for a deleted company): the
+        customer's screen ends with the reason. The customer's own cancellation was applied
+        when it was asked for, so its event changes nothing here."""
+        if event.data.reason == "customer":
+            return False
+        fields = {"rejection_reason": event.data.reason, "rejection_message": event.data.message}
+        return await self._move(event, Status.CANCELLED, fields)
+
     async def chat_started(self, event: Envelope[ChatSessionStarted]) -> bool:
-        fields = {"session_id": event.data.session_id, "technician_id": event.data.technician_id}
+        fields = {
+            "session_id": event.data.session_id,
+            "technician_id": event.data.technician_id,
+            "chat_started_at": event.occurred_at,
+        }
         return await self._move(event, Status.CHAT_OPEN, fields)
 
     async def chat_ended(self, event: Envelope[ChatSessionEnded]) -> bool:
@@ -65,4 +91,6 @@ class RequestStatus:
             "ended_by": event.data.ended_by.value,
             "outcome": event.data.outcome.value,
         }
+        # Its handling time (`status_at` − `chat_started_at`) is taken when the finished request
+        # is archived (`Housekeeping`), a batch at a time: nothing extra on this path.
         return await self._move(event, Status.ENDED, fields)

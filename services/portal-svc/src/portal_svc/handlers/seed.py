@@ -18,7 +18,7 @@ from portal_svc.adapters.companies import CompanyRepository
 from portal_svc.adapters.passwords import hash_password
 from portal_svc.adapters.portals import PortalRepository
 from portal_svc.adapters.users import UserRepository
-from portal_svc.domain.events import portal_configured, technician_updated
+from portal_svc.domain.events import company_updated, portal_configured, technician_updated
 from portal_svc.handlers.stamp import Stamp
 from servicekit.auth import Role
 from servicekit.logging import get_logger
@@ -79,7 +79,9 @@ class DemoSeed:
         }
         created.append(await self._users.insert_if_absent(admin))
         for company in COMPANIES:
-            created.append(await self._companies.insert({**company, "account_id": ACCOUNT_ID}))
+            doc = {**company, "account_id": ACCOUNT_ID, "revision": 1}
+            event = self._stamp(company_updated(doc), correlation_id=CORRELATION_ID)
+            created.append(await self._companies.insert(doc, [event]))
         for technician in TECHNICIANS:
             doc = {
                 **technician,

@@ -13,6 +13,7 @@ from portal_svc.adapters.users import UserRepository
 from portal_svc.domain.commands import CreateTechnician, UpdateTechnician
 from portal_svc.domain.errors import Conflict, Invalid, NotFound
 from portal_svc.domain.events import technician_updated
+from portal_svc.domain.paging import Page
 from portal_svc.handlers.stamp import Stamp
 from servicekit.auth import Principal, Role
 
@@ -93,6 +94,23 @@ class Technicians:
         if not change:
             return technician_view(await self._get(admin, technician_id))
         return await self._change(admin, technician_id, change)
+
+    async def search(self, admin: Principal, query: str, page: Page) -> dict[str, Any]:
+        docs, total = await self._users.search_technicians(admin.account_id, query, skip=page.skip, limit=page.per_page)
+        return page.result([technician_view(doc) for doc in docs], total)
+
+    async def drop_company(self, admin: Principal, technician_id: str, company_id: str) -> None:
+        """The company is being deleted: take it out of the technician's access."""
+        for _ in range(5):
+            current = await self._get(admin, technician_id)
+            if company_id not in current["company_ids"] or not current["enabled"]:
+                return
+            kept = [c for c in current["company_ids"] if c != company_id]
+            updated = {**current, "company_ids": kept, "revision": current["revision"] + 1}
+            event = self._stamp(technician_updated(updated), correlation_id=technician_id)
+            if await self._users.change(technician_id, current["revision"], {"company_ids": kept}, [event]) is not None:
+                return
+        raise Conflict("the technician is being changed by someone else; try again", code="concurrent_change")
 
     async def remove(self, admin: Principal, technician_id: str) -> dict[str, Any]:
         return await self._change(admin, technician_id, {"enabled": False})

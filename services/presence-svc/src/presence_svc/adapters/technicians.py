@@ -13,6 +13,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from contracts import Envelope, TechnicianUpdated
+from contracts.vocabulary import UnavailableReason
 from presence_svc.domain.availability import ChosenStatus, Lease, Routing, Technician
 from presence_svc.domain.preferences import Preferences
 from servicekit.outbox import OutboxCollection
@@ -49,7 +50,17 @@ def _technician(doc: dict[str, Any]) -> Technician:
         sequence=doc["sequence"],
         published=_routing(doc.get("published")),
         leases=_leases(doc.get("leases")),
+        chosen_reason=UnavailableReason(doc.get("chosen_reason") or UnavailableReason.CHOSEN.value),
+        missed=int(doc.get("missed", 0)),
+        chats_open=len(doc.get("chats") or {}),
+        since=_aware(doc["since"]) if doc.get("since") else None,
+        shown=doc.get("shown"),
     )
+
+
+LIVE_FIELDS = {"preferences": 0, "available_payload": 0, "asks": 0, "history_days": 0}
+"""What views of the technician never need (the offers map and history index stay small,
+but are only for the streak and history code)."""
 
 
 def technician_with_preferences(doc: dict[str, Any]) -> tuple[Technician, Preferences]:
@@ -157,8 +168,129 @@ class TechnicianRepository:
             return False  # the document exists with this revision or a newer one
         return True
 
-    async def set_chosen(self, technician_id: str, chosen: ChosenStatus) -> None:
-        await self.collection.update_one({"_id": technician_id}, {"$set": {"chosen": chosen.value}})
+    async def set_chosen(
+        self, technician_id: str, chosen: ChosenStatus, reason: UnavailableReason = UnavailableReason.CHOSEN
+    ) -> None:
+        change: dict[str, Any] = {"chosen": chosen.value, "chosen_reason": reason.value}
+        if chosen is ChosenStatus.AVAILABLE:
+            change["missed"] = 0  # choosing Available again is the technician's answer
+        await self.collection.update_one({"_id": technician_id}, {"$set": change})
+
+    async def miss_and_stop(self, technician_id: str, *, limit: int) -> bool:
+        """Set the technician unavailable for missed requests if they still chose Available
+        and the streak still reaches `limit` (one conditional write: exactly once)."""
+        result = await self.collection.update_one(
+            {"_id": technician_id, "chosen": ChosenStatus.AVAILABLE.value, "missed": {"$gte": limit}},
+            {
+                "$set": {
+                    "chosen": ChosenStatus.UNAVAILABLE.value,
+                    "chosen_reason": UnavailableReason.MISSED_REQUESTS.value,
+                    "missed": 0,
+                }
+            },
+        )
+        return result.modified_count == 1
+
+    # -- the streak of unanswered requests (`asks`: the open offers / assignments, by request) --
+
+    async def asked(
+        self, technician_id: str, request_id: str, deadline: datetime, *, at: datetime
+    ) -> Technician | None:
+        """An offer (until `deadline`) reached the technician. A later offer of a request they
+        were already offered means the earlier one lapsed unanswered: the streak grows (the
+        technician as stored after; `at`, when dispatch said so, is kept as the latest miss).
+        None when nothing lapsed (a first offer, or a repeat)."""
+        field = f"asks.{request_id}"
+        doc = await self.collection.find_one_and_update(
+            {"_id": technician_id, field: {"$lt": deadline}},
+            {"$set": {field: deadline}, "$inc": {"missed": 1}, "$max": {"missed_at": at}},
+            projection=LIVE_FIELDS,
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is not None:
+            return _technician(doc)
+        await self.collection.update_one({"_id": technician_id, field: {"$exists": False}}, {"$set": {field: deadline}})
+        return None
+
+    async def assignment_asked(self, technician_id: str, request_id: str, at: datetime) -> None:
+        """A Queue assignment awaits the technician's acknowledgement (a lapse is a miss)."""
+        await self.collection.update_one({"_id": technician_id}, {"$set": {f"asks.{request_id}": at}})
+
+    async def lapsed(self, technician_id: str, request_id: str, *, at: datetime) -> Technician | None:
+        """The technician's offer or assignment of the request lapsed (counted once: the ask
+        is removed by the same write; `at`, when dispatch said so, is kept as the latest miss).
+        The technician after, or None if already counted."""
+        field = f"asks.{request_id}"
+        doc = await self.collection.find_one_and_update(
+            {"_id": technician_id, field: {"$exists": True}},
+            {"$unset": {field: ""}, "$inc": {"missed": 1}, "$max": {"missed_at": at}},
+            projection=LIVE_FIELDS,
+            return_document=ReturnDocument.AFTER,
+        )
+        return _technician(doc) if doc else None
+
+    async def answered(self, technician_id: str, request_id: str) -> None:
+        """The technician accepted a request: the streak starts again."""
+        await self.collection.update_one(
+            {"_id": technician_id}, {"$unset": {f"asks.{request_id}": ""}, "$set": {"missed": 0}}
+        )
+
+    async def acknowledged(self, technician_id: str, request_id: str, at: datetime) -> bool:
+        """The technician acknowledged their Queue assignment at `at`: their answer, so the
+        streak starts again, unless a miss dispatch recorded after `at` was already counted
+        (the events come from separate queues, so an old acknowledgement may arrive after a
+        newer miss: that miss stands). The ask goes either way. False when a later miss stood."""
+        field = f"asks.{request_id}"
+        reset = await self.collection.update_one(
+            {"_id": technician_id, "$or": [{"missed_at": {"$exists": False}}, {"missed_at": {"$lte": at}}]},
+            {"$unset": {field: ""}, "$set": {"missed": 0}},
+        )
+        if reset.matched_count:
+            return True
+        await self.collection.update_one({"_id": technician_id}, {"$unset": {field: ""}})
+        return False
+
+    async def forget_ask(self, technician_ids: list[str], request_id: str) -> None:
+        """Not theirs to answer any more (taken by someone else, cancelled): neither a miss nor an answer."""
+        if technician_ids:
+            await self.collection.update_many({"_id": {"$in": technician_ids}}, {"$unset": {f"asks.{request_id}": ""}})
+
+    # -- chats open (`chats`: request ids assigned to them whose chat has not ended) ---------
+
+    async def chat_opened(self, technician_id: str, request_id: str) -> None:
+        await self.collection.update_one({"_id": technician_id}, {"$set": {f"chats.{request_id}": True}})
+
+    async def chat_closed(self, technician_id: str, request_id: str) -> None:
+        await self.collection.update_one({"_id": technician_id}, {"$unset": {f"chats.{request_id}": ""}})
+
+    # -- the state the roster shows, and the history index --------------------------------
+
+    async def mark_shown(self, technician_id: str, *, before: str | None, after: str, at: datetime) -> bool:
+        """Record that the shown state changed from `before` to `after`; False when another
+        call (any replica) recorded a change first, so each change is recorded once."""
+        result = await self.collection.update_one(
+            {"_id": technician_id, "shown": before}, {"$set": {"shown": after, "since": at}}
+        )
+        return result.modified_count == 1
+
+    async def add_history_day(self, technician_id: str, day: str, *, keep: int) -> None:
+        """Index of the days that have a history bucket (the newest `keep`, for paging by `_id`)."""
+        await self.collection.update_one(
+            {"_id": technician_id, "history_days": {"$ne": day}},
+            {"$push": {"history_days": {"$each": [day], "$slice": -keep}}},
+        )
+
+    async def history_days(self, technician_id: str) -> tuple[str, list[str]] | None:
+        """The technician's account and their history days (oldest first)."""
+        doc = await self.collection.find_one({"_id": technician_id}, {"account_id": 1, "history_days": 1})
+        if doc is None:
+            return None
+        return doc["account_id"], list(doc.get("history_days") or [])
+
+    async def of_account(self, account_id: str) -> list[Technician]:
+        """The account's technicians (a bounded set: people, not requests)."""
+        cursor = self.collection.find({"account_id": account_id, "enabled": True}, LIVE_FIELDS)
+        return [_technician(doc) async for doc in cursor]
 
     async def record_change(
         self,

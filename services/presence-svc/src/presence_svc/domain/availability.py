@@ -52,6 +52,17 @@ class Technician:
     published: Routing | None
     leases: Mapping[str, Lease] = field(default_factory=dict)
     """Per replica (any number of presence-svc processes share the technicians)."""
+    chosen_reason: UnavailableReason = UnavailableReason.CHOSEN
+    """Why `chosen` is Unavailable: the technician's choice, or presence-svc after missed
+    requests (the technician must choose Available again either way)."""
+    missed: int = 0
+    """Offers / Queue assignments in a row that lapsed unanswered."""
+    chats_open: int = 0
+    """Requests assigned to them whose chat has not ended."""
+    since: datetime | None = None
+    """When the state shown on the roster (available, or unavailable for a reason) began."""
+    shown: str | None = None
+    """That state as last recorded (`available` or the reason), to notice changes."""
 
     @property
     def effective(self) -> bool:
@@ -105,7 +116,7 @@ def desired(
     if not technician.enabled or not concerned:
         return UnavailableReason.ACCESS_REVOKED
     if technician.chosen is not ChosenStatus.AVAILABLE:
-        return UnavailableReason.CHOSEN
+        return technician.chosen_reason
     if not live:
         return UnavailableReason.DISCONNECTED
     return Routing(concerned, technician.capacity, technician.display_name)
@@ -125,3 +136,9 @@ def next_change(technician: Technician, *, live: bool, active_portal_companies: 
     if technician.published is None:
         return None
     return BecameUnavailable(technician.published.company_ids, want, technician.sequence + 1)
+
+
+def shown_state(technician: Technician, *, live: bool, active_portal_companies: Collection[str]) -> str:
+    """What the status menu and the roster show: `available`, or why not (a reason)."""
+    want = desired(technician, live=live, active_portal_companies=active_portal_companies)
+    return "available" if isinstance(want, Routing) else want.value

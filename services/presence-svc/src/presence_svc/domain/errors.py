@@ -54,3 +54,18 @@ class UnknownContact(NotFound):
 class InvalidAddress(DomainError):
     status_code = 422
     code = "invalid_address"
+
+
+class InvalidCursor(DomainError):
+    status_code = 422
+    code = "invalid_cursor"
+
+    def __init__(self) -> None:
+        super().__init__("this cursor is not one the previous page returned; start again without it")
+
+
+class UnknownAccountTechnician(NotFound):
+    code = "unknown_technician"
+
+    def __init__(self) -> None:
+        super().__init__("no technician with this id in your account")

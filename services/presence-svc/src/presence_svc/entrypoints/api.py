@@ -2,15 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, status
+from fastapi import APIRouter, Depends, Header, Path, Query, status
 
 from contracts import new_id
 from presence_svc.domain.errors import InvalidAddress
 from presence_svc.domain.preferences import Preferences, normalise_address
 from presence_svc.entrypoints.schemas import (
     ContactIn,
+    HistoryPageOut,
     PreferencesIn,
     PresenceOut,
+    RosterOut,
     SnapshotOut,
     StatusIn,
 )
@@ -23,6 +25,7 @@ def api_router(handlers: Handlers, auth: Authenticator) -> APIRouter:
     presence, preferences = handlers.presence, handlers.preferences
     Technician = Annotated[Principal, Depends(auth.require(Role.TECHNICIAN))]
     Reader = Annotated[Principal, Depends(auth.require(Role.SERVICE, Role.ADMIN))]
+    Admin = Annotated[Principal, Depends(auth.require(Role.ADMIN))]
     CorrelationId = Annotated[str | None, Header(max_length=128, alias="X-Correlation-ID")]
 
     @router.get("/me", summary="My availability", response_model=PresenceOut)
@@ -76,5 +79,24 @@ def api_router(handlers: Handlers, auth: Authenticator) -> APIRouter:
         # A service token reads every account; an admin only their own.
         account = None if reader.role is Role.SERVICE else reader.account_id
         return {"technicians": await presence.snapshot(account)}
+
+    @router.get("/roster", summary="Live roster of the account's technicians (admins)", response_model=RosterOut)
+    async def roster(admin: Admin) -> dict[str, object]:
+        # Only the admin's own account, as presence's event-fed view of technicians knows it.
+        return {"technicians": [view.as_dict() for view in await presence.roster(admin.account_id)]}
+
+    @router.get(
+        "/technicians/{technician_id}/history",
+        summary="A technician's status history, newest first (admins)",
+        response_model=HistoryPageOut,
+    )
+    async def history(
+        admin: Admin,
+        technician_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="Technician.")],
+        cursor: Annotated[str | None, Query(max_length=200, description="From the previous page.")] = None,
+        limit: Annotated[int, Query(ge=1, le=100, description="Entries per page.")] = 20,
+    ) -> dict[str, object]:
+        page = await handlers.status_log.page(admin.account_id, technician_id, cursor, limit)
+        return {"entries": [entry.as_dict() for entry in page.entries], "next_cursor": page.next_cursor}
 
     return router

@@ -1,5 +1,6 @@
 """Request and response bodies of the HTTP API."""
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +26,30 @@ class PresenceOut(BaseModel):
     company_ids: list[str] = Field(description="Companies routing currently counts them for.")
     status_menu: bool = Field(description="False until a company they can access has a portal.")
     connections: int = Field(ge=0, description="Open help-center connections (tabs, devices).")
+    reason: str | None = Field(
+        default=None,
+        description="Why they are unavailable: `chosen` (their choice), `disconnected`, "
+        "`missed_requests` (must choose Available again) or `access_revoked` (no active portal "
+        "or no access); null when available.",
+    )
+    since: datetime | None = Field(default=None, description="When the current state (or reason) began.")
+    chats_open: int = Field(default=0, ge=0, description="Requests assigned to them whose chat has not ended.")
+
+
+class RosterOut(BaseModel):
+    technicians: list[PresenceOut] = Field(description="Every technician of the account, by name.")
+
+
+class HistoryEntryOut(BaseModel):
+    at: datetime = Field(description="When the state changed.")
+    state: str = Field(description="`available`, or the reason they became unavailable.")
+    actor: str = Field(description="Who caused it: `technician`, `admin` or `system`.")
+    actor_id: str | None = Field(default=None, description="The technician, when they did it themselves.")
+
+
+class HistoryPageOut(BaseModel):
+    entries: list[HistoryEntryOut] = Field(description="Newest first.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null at the end.")
 
 
 class PreferencesIn(BaseModel):

@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from contracts import Envelope, RequestAssigned, RequestCancelled, RequestOffered, RequestOfferWithdrawn
 from contracts.vocabulary import WithdrawalReason
 from presence_svc.adapters.alerts import AlertRepository, Opening
-from presence_svc.adapters.mailer import Mailer
 from presence_svc.adapters.technicians import TechnicianRepository
 from presence_svc.domain.alerts import (
     ACCESS_REVOKED,
@@ -35,6 +34,7 @@ from presence_svc.domain.alerts import (
 from presence_svc.domain.preferences import Preferences
 from presence_svc.handlers.presence import Channel
 from servicekit.logging import get_logger
+from servicekit.mailer import Mail, Mailer
 
 log = get_logger(__name__)
 
@@ -51,6 +51,7 @@ class AlertHandlers:
         mailer: Mailer,
         *,
         resend_after: timedelta,
+        grace: timedelta = timedelta(0),
     ) -> None:
         self.channel = channel
         """The technician's help centers, on whichever replica holds them."""
@@ -59,6 +60,9 @@ class AlertHandlers:
         self.mailer = mailer
         self.resend_after = resend_after
         """How long a recorded e-mail is left to its first attempt before the tick resends it."""
+        self.grace = grace
+        """A technician whose help center dropped stays routable this long; alerts made
+        meanwhile are stored for the replay when they reconnect (often on another replica)."""
         self._mail_tasks: set[asyncio.Task[None]] = set()
 
     async def offered(self, event: Envelope[RequestOffered]) -> None:
@@ -174,7 +178,12 @@ class AlertHandlers:
         for alert in live:
             technician, prefs = found.get(alert.technician_id, (None, None))
             if prefs is None or not may_alert(
-                technician, alert, connected=technician is not None and technician.connected(now)
+                # Live, not just connected: dispatch still routes to a technician within the
+                # grace period (a help center reconnecting, a replica's lease renewed late),
+                # so their alert must wait for the reconnection's replay, not be dropped.
+                technician,
+                alert,
+                connected=technician is not None and technician.live(now, self.grace),
             ):
                 log.info(
                     "technician not alerted: unavailable, disconnected or without access",
@@ -216,7 +225,7 @@ class AlertHandlers:
         alert = email.alert
         try:
             await self.mailer.send(
-                list(email.recipients), email_subject(alert), email_body(alert), message_id=email.message_id
+                Mail(list(email.recipients), email_subject(alert), email_body(alert), message_id=email.message_id)
             )
         except Exception as error:  # SMTP down or refusing: the in-app alert still stands
             log.warning("alert e-mail not sent; retried later", request_id=alert.request_id, error=str(error))

@@ -30,9 +30,12 @@ from presence_svc.domain.availability import (
     ChosenStatus,
     Technician,
     next_change,
+    shown_state,
 )
 from presence_svc.domain.errors import NoPortal, TechnicianDisabled, UnknownTechnician
 from presence_svc.domain.preferences import Preferences
+from presence_svc.domain.status_history import Actor
+from presence_svc.handlers.status_log import StatusLog
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
@@ -76,6 +79,8 @@ class PresenceView:
     status_menu: bool
     connections: int
     """Open help centers, on every replica."""
+    shown: str = "available"
+    """`available`, or why not (an UnavailableReason value)."""
 
     def as_dict(self) -> dict[str, object]:
         published = self.technician.published
@@ -87,6 +92,10 @@ class PresenceView:
             "company_ids": list(published.company_ids) if published else [],
             "status_menu": self.status_menu,
             "connections": self.connections,
+            "reason": None if self.shown == "available" else self.shown,
+            # ISO text: this dict is also a WebSocket frame (JSON).
+            "since": self.technician.since.isoformat() if self.technician.since else None,
+            "chats_open": self.technician.chats_open,
         }
 
 
@@ -99,6 +108,7 @@ class PresenceHandlers:
         channel: Channel,
         make_event: MakeEvent,
         leases: Leases,
+        status_log: StatusLog,
     ) -> None:
         self.technicians = technicians
         self.portals = portals
@@ -107,6 +117,7 @@ class PresenceHandlers:
         self.channel = channel
         self.leases = leases
         self._event = make_event
+        self.status_log = status_log
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._renewal_failed = False
 
@@ -128,7 +139,23 @@ class PresenceHandlers:
             technician,
             status_menu=technician.has_status_menu(portals),
             connections=technician.sockets(self.leases.clock()),
+            shown=self.shown(technician, portals),
         )
+
+    def shown(self, technician: Technician, portals: dict[str, bool]) -> str:
+        return shown_state(
+            technician,
+            live=technician.live(self.leases.clock(), self.leases.grace),
+            active_portal_companies={c for c, active in portals.items() if active},
+        )
+
+    async def roster(self, account_id: str) -> list[PresenceView]:
+        """Every technician of the account with their shown state (admins' live roster)."""
+        technicians = await self.technicians.of_account(account_id)
+        companies = {c for t in technicians for c in t.company_ids}
+        portals = await self.portals.companies_with_portal(companies)
+        views = [await self.view(t, {c: portals[c] for c in t.company_ids if c in portals}) for t in technicians]
+        return sorted(views, key=lambda v: (v.technician.display_name.casefold(), v.technician.technician_id))
 
     async def me(self, technician_id: str, account_id: str) -> PresenceView:
         return await self.view(await self.known(technician_id, account_id))
@@ -146,9 +173,10 @@ class PresenceHandlers:
         if not (await self.view(technician)).status_menu:
             raise NoPortal()
         async with self._locks[technician_id]:
-            if technician.chosen is not status:
+            if technician.chosen is not status or status is ChosenStatus.AVAILABLE:
+                # Choosing Available (again) also ends a missed-requests stop and its streak.
                 await self.technicians.set_chosen(technician_id, status)
-            await self._reconcile_locked(technician_id, correlation_id)
+            await self._reconcile_locked(technician_id, correlation_id, actor=Actor.TECHNICIAN, actor_id=technician_id)
         view = await self.me(technician_id, account_id)
         await self.channel.send(technician_id, status_frame(view))
         return view
@@ -156,7 +184,7 @@ class PresenceHandlers:
     async def portal_configured(self, event: PortalConfigured, correlation_id: str) -> None:
         if await self.portals.save(event):
             for technician_id in await self.technicians.ids_with_company(event.company_id):
-                await self.reconcile(technician_id, correlation_id)
+                await self.reconcile(technician_id, correlation_id, actor=Actor.ADMIN)
                 await self.announce(technician_id)
 
     async def attach(self, technician_id: str, correlation_id: str) -> tuple[PresenceView, Preferences]:
@@ -220,11 +248,28 @@ class PresenceHandlers:
         """Close the help centers of a technician who was removed or disabled, on every replica."""
         await self.channel.close(technician_id, code=ACCESS_REVOKED_CLOSE, reason="access revoked")
 
-    async def reconcile(self, technician_id: str, correlation_id: str) -> None:
+    async def reconcile(
+        self, technician_id: str, correlation_id: str, *, actor: Actor = Actor.SYSTEM, actor_id: str | None = None
+    ) -> None:
         async with self._locks[technician_id]:
-            await self._reconcile_locked(technician_id, correlation_id)
+            await self._reconcile_locked(technician_id, correlation_id, actor=actor, actor_id=actor_id)
 
     async def _reconcile_locked(
+        self,
+        technician_id: str,
+        correlation_id: str,
+        known: Technician | None = None,
+        *,
+        actor: Actor = Actor.SYSTEM,
+        actor_id: str | None = None,
+    ) -> tuple[Technician | None, dict[str, bool]]:
+        """Bring routing up to date, then record the shown state if it changed (with who caused it)."""
+        technician, portals = await self._route_locked(technician_id, correlation_id, known)
+        if technician is not None:
+            await self.status_log.record(technician, self.shown(technician, portals), actor, actor_id)
+        return technician, portals
+
+    async def _route_locked(
         self, technician_id: str, correlation_id: str, known: Technician | None = None
     ) -> tuple[Technician | None, dict[str, bool]]:
         """Bring routing up to date; `known` is a fresh read of the technician, if the caller

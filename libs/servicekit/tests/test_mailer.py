@@ -1,20 +1,28 @@
-"""SMTP transport: STARTTLS and AUTH against a local aiosmtpd server with a throw-away
+"""servicekit.mailer: STARTTLS and AUTH against a local aiosmtpd server with a throw-away
 certificate (no broker, no database)."""
 
 import ssl
+from typing import ClassVar
 
 import aiosmtplib
 import pytest
 import trustme
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from presence_support.smtp_sink import SmtpSink
 from pydantic import SecretStr, ValidationError
 
-from presence_svc.adapters.mailer import Mailer, SmtpTransport
-from presence_svc.config import Settings
+from servicekit.mailer import Mail, Mailer, SmtpSettings, SmtpTransport
+from servicekit.settings import ServiceSettings
 from testkit.backends import free_port
+from testkit.smtp import SmtpSink
 
 USER, PASSWORD = "alerts", "s3cret"
+
+
+class Settings(ServiceSettings, SmtpSettings):
+    """A service's settings with the shared SMTP ones mixed in, as presence's and portal's are."""
+
+    service_name: ClassVar[str] = "mail-test"
+    default_port: ClassVar[int] = 0
 
 
 def check_login(server, session, envelope, mechanism, auth_data) -> AuthResult:
@@ -52,7 +60,9 @@ def mailer(sink: SmtpSink, **transport) -> Mailer:
 
 
 async def test_starttls_and_auth_deliver_the_message_with_its_id(secure_sink):
-    await mailer(secure_sink).send(["ana@example.com"], "Subject", "Body 1\n", message_id="<m1@assistline.alerts>")
+    await mailer(secure_sink).send(
+        Mail(["ana@example.com"], "Subject", "Body 1\n", message_id="<m1@assistline.alerts>")
+    )
     mail = await secure_sink.wait_for(lambda m: m["Message-ID"].strip() == "<m1@assistline.alerts>")
     assert mail["To"] == "ana@example.com" and mail.get_content().strip() == "Body 1"
 
@@ -67,7 +77,7 @@ async def test_starttls_and_auth_deliver_the_message_with_its_id(secure_sink):
 )
 async def test_no_tls_wrong_password_or_untrusted_certificate_is_refused(secure_sink, transport):
     with pytest.raises((aiosmtplib.SMTPException, ssl.SSLError)):
-        await mailer(secure_sink, **transport).send(["ana@example.com"], "Subject", "Body", message_id="<m2@x>")
+        await mailer(secure_sink, **transport).send(Mail(["ana@example.com"], "Subject", "Body", message_id="<m2@x>"))
     assert secure_sink.matching(lambda m: m["Message-ID"].strip() == "<m2@x>") == []
 
 

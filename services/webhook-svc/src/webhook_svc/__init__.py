@@ -1,0 +1,1 @@
+"""Assistline webhook-svc: signed CloudEvents webhooks."""
