@@ -340,9 +340,7 @@ class RequestColleagueJoined(EventPayload):
         description="Increases with every join and leave of the request: a reader applies a "
         "colleague's join or leave only when newer than the last one it applied for them.",
     )
-    technicians: int = Field(
-        ge=2, description="Technicians in the chat now, its technician included.", examples=[2]
-    )
+    technicians: int = Field(ge=2, description="Technicians in the chat now, its technician included.", examples=[2])
 
 
 class RequestColleagueLeft(EventPayload):

@@ -2,32 +2,33 @@
 the company, who accepts (their slot claimed exactly once; they become a guest of the chat)
 or declines; an invitation nobody answers lapses (the sweeper). A guest leaves when they
 choose, and every guest is let go when the chat ends. The chat stays its technician's
-throughout.
+throughout. What it shares with a transfer is in `handover`."""
 
-Access is dispatch's own record of each technician, the token proving only who asks."""
+from collections.abc import Mapping
+from typing import Any
 
-import asyncio
-from datetime import timedelta
-
+from contracts import EventPayload
 from contracts.vocabulary import TransferLapseReason
 from dispatch_svc.adapters.requests import RequestRepository
-from dispatch_svc.adapters.technicians import SlotClaim, TechnicianRepository
+from dispatch_svc.adapters.technicians import TechnicianRepository
 from dispatch_svc.domain import invitation as invitations
 from dispatch_svc.domain import transfer as transfers
-from dispatch_svc.domain.errors import AtCapacity, ChatFull, NoInvitationForYou, NotAvailableToTake, NotInChat
-from dispatch_svc.domain.technician import accessible_companies, routable_for
+from dispatch_svc.domain.errors import ChatFull, NoInvitationForYou, NotInChat
+from dispatch_svc.domain.request import Change
 from dispatch_svc.handlers.clock import now
-from dispatch_svc.handlers.common import MAX_ATTEMPTS, Announcer, Doc, visible_request
+from dispatch_svc.handlers.common import MAX_ATTEMPTS, Announcer, Doc
+from dispatch_svc.handlers.handover import HandOvers
 from dispatch_svc.handlers.routing import Router
 from servicekit.auth import Principal
+from servicekit.exceptions import DomainError
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
 
-IN_FLIGHT_PAUSE = 0.05
 
+class Invitations(HandOvers):
+    what = "invitation"
 
-class Invitations:
     def __init__(
         self,
         requests: RequestRepository,
@@ -38,25 +39,23 @@ class Invitations:
         timeout: float,
         max_technicians: int,
     ) -> None:
-        self.requests = requests
-        self.technicians = technicians
-        self.router = router
-        self.announce = announce
-        self.timeout = timedelta(seconds=timeout)
+        super().__init__(requests, technicians, router, announce, timeout=timeout)
         self.max_technicians = max_technicians
 
-    async def _companies(self, principal: Principal) -> list[str]:
-        return accessible_companies(await self.technicians.get(principal.subject), principal.company_ids)
+    def pending(self, request: Doc | None) -> Mapping[str, Any] | None:
+        return transfers.pending_invitation(request) if request else None
 
-    async def _request(self, principal: Principal, request_id: str) -> Doc:
-        """The live request, if the technician may act for its company now."""
-        return await visible_request(self.requests, request_id, await self._companies(principal))
+    def lapsed_event(self, request: Doc, reason: TransferLapseReason) -> EventPayload:
+        return invitations.lapsed(request, reason)
 
-    async def incoming(self, principal: Principal) -> list[Doc]:
-        """Invitations colleagues sent the technician that are still open."""
-        at = now()
-        found = await self.requests.invitations_to(principal.subject, await self._companies(principal))
-        return [r for r in found if not transfers.expired(r["invitation"], at)]
+    def dropped(self, request: Doc) -> Change:
+        return invitations.drop(request)
+
+    def not_for_you(self) -> DomainError:
+        return NoInvitationForYou()
+
+    async def open_to(self, technician_id: str, company_ids: list[str]) -> list[Doc]:
+        return await self.requests.invitations_to(technician_id, company_ids)
 
     async def invite(self, principal: Principal, request_id: str, to: str, note: str) -> Doc:
         me = principal.subject
@@ -70,43 +69,15 @@ class Invitations:
             assert colleague is not None  # refusal() checked it
             myself = await self.technicians.get(me) or {"_id": me, "display_name": principal.name}
             change = invitations.invite(request, myself, colleague, note.strip(), at, at + self.timeout)
-            emitted = []
-            # An expired hand-over the sweeper has not dropped yet: this write replaces it.
-            if transfers.pending(request) is not None:
-                emitted.append(
-                    self.announce.about(request, transfers.lapsed_event(request, TransferLapseReason.EXPIRED))
-                )
-            if transfers.pending_invitation(request) is not None:
-                emitted.append(self.announce.about(request, invitations.lapsed(request, TransferLapseReason.EXPIRED)))
-            emitted.append(self.announce.about(request, invitations.invited_event(request, change)))
+            emitted = [
+                *self.replaced(request),
+                self.announce.about(request, invitations.invited_event(request, change)),
+            ]
             done = await self.requests.apply(request, change, emitted)
             if done is not None:
                 log.info("colleague invited", request_id=request_id, technician_id=me, to=to)
                 return done
         raise NoInvitationForYou()
-
-    async def decline(self, principal: Principal, request_id: str) -> Doc:
-        for _ in range(MAX_ATTEMPTS):
-            request = await self._request(principal, request_id)
-            waiting = transfers.pending_invitation(request)
-            if waiting is None or waiting["to"] != principal.subject:
-                raise NoInvitationForYou()
-            if await self._drop(request, TransferLapseReason.DECLINED) is not None:
-                return request
-        raise NoInvitationForYou()
-
-    async def lapse(self, request: Doc) -> None:
-        """The sweeper: an invitation nobody answered in time ends."""
-        waiting = transfers.pending_invitation(request)
-        if waiting is not None and transfers.expired(waiting, now()):
-            await self._drop(request, TransferLapseReason.EXPIRED)
-
-    async def _drop(self, request: Doc, reason: TransferLapseReason) -> Doc | None:
-        event = self.announce.about(request, invitations.lapsed(request, reason))
-        done = await self.requests.apply(request, invitations.drop(request), [event])
-        if done is not None:
-            log.info("invitation lapsed", request_id=request["_id"], reason=reason.value)
-        return done
 
     async def accept(self, principal: Principal, request_id: str) -> Doc:
         """The colleague joins: their slot is claimed (exactly once, whoever clicks twice),
@@ -123,17 +94,8 @@ class Invitations:
             if invitations.technicians_in(request) >= self.max_technicians:
                 raise ChatFull(self.max_technicians)
             at = now()
-            claim = await self.technicians.claim_slot(
-                me, request_id, at, company_id=request["company_id"], routable=True
-            )
-            if claim is SlotClaim.HELD:
-                await asyncio.sleep(IN_FLIGHT_PAUSE)  # the same technician's other click is claiming it
+            if not await self.claim(me, request, at):
                 continue
-            if claim is SlotClaim.FULL:
-                technician = await self.technicians.get(me)
-                if technician is not None and not routable_for(technician, request["company_id"]):
-                    raise NotAvailableToTake()
-                raise AtCapacity()
             change = invitations.join(request, at)
             event = self.announce.about(request, invitations.joined_event(request, change))
             done = await self.requests.apply(request, change, [event])

@@ -1,39 +1,39 @@
 """Transfer to a colleague: the chat's technician offers the request to another technician of
 the company, who accepts (their slot claimed exactly once, the first technician's freed) or
 declines; an offer nobody answers lapses (the sweeper), and the chat stays where it was.
+What it shares with an invitation is in `handover`."""
 
-Access is dispatch's own record of each technician, the token proving only who asks."""
-
-import asyncio
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
-from contracts import ChatSessionEnded, Envelope
+from contracts import ChatSessionEnded, Envelope, EventPayload
 from contracts.vocabulary import ConnectionMode, TransferLapseReason, WithdrawalReason
 from dispatch_svc.adapters.requests import RequestRepository
-from dispatch_svc.adapters.technicians import SlotClaim, TechnicianRepository
-from dispatch_svc.domain import announcements, invitation
+from dispatch_svc.adapters.technicians import TechnicianRepository
+from dispatch_svc.domain import announcements
 from dispatch_svc.domain import request as requests
 from dispatch_svc.domain import transfer as transfers
 from dispatch_svc.domain.errors import (
-    AtCapacity,
-    NotAvailableToTake,
     NoTransferForYou,
     NotYourChat,
 )
-from dispatch_svc.domain.request import State
-from dispatch_svc.domain.technician import accessible_companies, has_spare_capacity, routable_for
+from dispatch_svc.domain.request import Change, State
+from dispatch_svc.domain.technician import has_spare_capacity
 from dispatch_svc.handlers.clock import now
-from dispatch_svc.handlers.common import MAX_ATTEMPTS, Announcer, Doc, visible_request
+from dispatch_svc.handlers.common import MAX_ATTEMPTS, Announcer, Doc
+from dispatch_svc.handlers.handover import HandOvers
 from dispatch_svc.handlers.routing import Router
 from servicekit.auth import Principal
+from servicekit.exceptions import DomainError
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
 
-IN_FLIGHT_PAUSE = 0.05
 
+class Transfers(HandOvers):
+    what = "transfer"
 
-class Transfers:
     def __init__(
         self,
         requests: RequestRepository,
@@ -44,19 +44,23 @@ class Transfers:
         timeout: float,
         offer_timeout: float,
     ) -> None:
-        self.requests = requests
-        self.technicians = technicians
-        self.router = router
-        self.announce = announce
-        self.timeout = timedelta(seconds=timeout)
+        super().__init__(requests, technicians, router, announce, timeout=timeout)
         self.offer_timeout = timedelta(seconds=offer_timeout)
 
-    async def _companies(self, principal: Principal) -> list[str]:
-        return accessible_companies(await self.technicians.get(principal.subject), principal.company_ids)
+    def pending(self, request: Doc | None) -> Mapping[str, Any] | None:
+        return transfers.pending(request) if request else None
 
-    async def _request(self, principal: Principal, request_id: str) -> Doc:
-        """The live request, if the technician may act for its company now."""
-        return await visible_request(self.requests, request_id, await self._companies(principal))
+    def lapsed_event(self, request: Doc, reason: TransferLapseReason) -> EventPayload:
+        return transfers.lapsed_event(request, reason)
+
+    def dropped(self, request: Doc) -> Change:
+        return transfers.drop(request)
+
+    def not_for_you(self) -> DomainError:
+        return NoTransferForYou()
+
+    async def open_to(self, technician_id: str, company_ids: list[str]) -> list[Doc]:
+        return await self.requests.transfers_to(technician_id, company_ids)
 
     async def colleagues(self, principal: Principal, request_id: str) -> list[Doc]:
         """Who the chat could go to (or who could join it) now: the company's available
@@ -68,12 +72,6 @@ class Transfers:
         inside = {principal.subject, *requests.guest_ids(request)}
         able = [t for t in found if t["_id"] not in inside and transfers.may_take(t, request["company_id"])]
         return sorted(able, key=lambda t: (transfers.name_of(t).lower(), t["_id"]))
-
-    async def incoming(self, principal: Principal) -> list[Doc]:
-        """Transfers colleagues offered the technician that are still open."""
-        at = now()
-        found = await self.requests.transfers_to(principal.subject, await self._companies(principal))
-        return [r for r in found if not transfers.expired(r["transfer"], at)]
 
     async def offer(self, principal: Principal, request_id: str, to: str, note: str) -> Doc:
         me = principal.subject
@@ -87,42 +85,12 @@ class Transfers:
             assert colleague is not None  # refusal() checked it
             myself = await self.technicians.get(me) or {"_id": me, "display_name": principal.name}
             change = transfers.offer(request, myself, colleague, note.strip(), at, at + self.timeout)
-            emitted = []
-            if transfers.pending(request) is not None:  # an expired one the sweeper has not dropped yet
-                emitted.append(
-                    self.announce.about(request, transfers.lapsed_event(request, TransferLapseReason.EXPIRED))
-                )
-            if transfers.pending_invitation(request) is not None:  # expired too: the offer replaces it
-                emitted.append(self.announce.about(request, invitation.lapsed(request, TransferLapseReason.EXPIRED)))
-            emitted.append(self.announce.about(request, transfers.offered_event(request, change)))
+            emitted = [*self.replaced(request), self.announce.about(request, transfers.offered_event(request, change))]
             done = await self.requests.apply(request, change, emitted)
             if done is not None:
                 log.info("transfer offered", request_id=request_id, technician_id=me, to=to)
                 return done
         raise NotYourChat()
-
-    async def decline(self, principal: Principal, request_id: str) -> Doc:
-        for _ in range(MAX_ATTEMPTS):
-            request = await self._request(principal, request_id)
-            waiting = transfers.pending(request)
-            if waiting is None or waiting["to"] != principal.subject:
-                raise NoTransferForYou()
-            if await self._drop(request, TransferLapseReason.DECLINED) is not None:
-                return request
-        raise NoTransferForYou()
-
-    async def lapse(self, request: Doc) -> None:
-        """The sweeper: an offer nobody answered in time ends; the chat stays with its technician."""
-        waiting = transfers.pending(request)
-        if waiting is not None and transfers.expired(waiting, now()):
-            await self._drop(request, TransferLapseReason.EXPIRED)
-
-    async def _drop(self, request: Doc, reason: TransferLapseReason) -> Doc | None:
-        event = self.announce.about(request, transfers.lapsed_event(request, reason))
-        done = await self.requests.apply(request, transfers.drop(request), [event])
-        if done is not None:
-            log.info("transfer lapsed", request_id=request["_id"], reason=reason.value)
-        return done
 
     async def accept(self, principal: Principal, request_id: str) -> Doc:
         """The colleague takes the chat: their slot is claimed (exactly once, whoever clicks
@@ -137,17 +105,8 @@ class Transfers:
             if waiting is None or waiting["to"] != me or transfers.expired(waiting, now()):
                 raise NoTransferForYou()
             at = now()
-            claim = await self.technicians.claim_slot(
-                me, request_id, at, company_id=request["company_id"], routable=True
-            )
-            if claim is SlotClaim.HELD:
-                await asyncio.sleep(IN_FLIGHT_PAUSE)  # the same technician's other click is claiming it
+            if not await self.claim(me, request, at):
                 continue
-            if claim is SlotClaim.FULL:
-                technician = await self.technicians.get(me)
-                if technician is not None and not routable_for(technician, request["company_id"]):
-                    raise NotAvailableToTake()
-                raise AtCapacity()
             change = transfers.accept(request, at)
             event = self.announce.about(request, transfers.transferred_event(request, change))
             done = await self.requests.apply(request, change, [event])

@@ -76,7 +76,7 @@ def register(broker: RabbitBroker, service: str, handlers: Handlers) -> None:
 
     @subscribe(broker, service, RequestColleagueInvited)
     async def request_colleague_invited(event: Envelope[RequestColleagueInvited]) -> None:
-        await handlers.invitations.invited(event)
+        await handlers.invitations.offered(event)
 
     @subscribe(broker, service, RequestInvitationLapsed)
     async def request_invitation_lapsed(event: Envelope[RequestInvitationLapsed]) -> None:
