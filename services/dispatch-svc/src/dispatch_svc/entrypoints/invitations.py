@@ -3,7 +3,7 @@ invitation, leaving a chat you joined. (Open invitations are listed by `GET /tra
 with the transfers: one read when a help center (re)connects.)"""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Self
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
@@ -20,42 +20,57 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class InviteRequest(BaseModel):
+class HandOverRequest(BaseModel):
     to_technician_id: str = Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The colleague to invite into the chat."
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The colleague to ask."
     )
     note: str = Field(default="", max_length=NOTE_MAX_CHARS, description="What the colleague should know.")
 
 
-class InvitationView(BaseModel):
+class InviteRequest(HandOverRequest):
+    """Invite `to_technician_id` into your chat."""
+
+
+class HandOverView(BaseModel):
+    """A transfer or invitation still open, as a help center lists it."""
+
+    kept_as: ClassVar[str]
+    """Where the request keeps it: `transfer` or `invitation`."""
+
     request_id: str = Field(description="Request id.")
     session_id: str = Field(description="Its chat session.")
     company_id: str = Field(description="Company.")
     customer_name: str = Field(description="Customer's name.")
     description: str = Field(description="The problem, in the customer's words.")
-    from_technician_id: str = Field(description="Whose chat it is (who invites).")
+    from_technician_id: str = Field(description="Whose chat it is (who asks).")
     from_name: str = Field(description="Their name.")
-    to_technician_id: str = Field(description="Who is invited.")
+    to_technician_id: str = Field(description="Who is asked.")
     to_name: str = Field(description="Their name.")
     note: str = Field(description="The note for the colleague.")
-    expires_at: datetime = Field(description="When the invitation lapses.")
+    expires_at: datetime = Field(description="When it lapses.")
 
     @classmethod
-    def of(cls, request: dict[str, Any]) -> "InvitationView":
-        invitation = request["invitation"]
+    def of(cls, request: dict[str, Any]) -> Self:
+        asked = request[cls.kept_as]
         return cls(
             request_id=request["_id"],
             session_id=f"cht_{request['_id']}",
             company_id=request["company_id"],
             customer_name=request["customer_name"],
             description=request.get("description", ""),
-            from_technician_id=invitation["from"],
-            from_name=invitation.get("from_name", ""),
-            to_technician_id=invitation["to"],
-            to_name=invitation.get("to_name", ""),
-            note=invitation.get("note", ""),
-            expires_at=invitation["expires_at"],
+            from_technician_id=asked["from"],
+            from_name=asked.get("from_name", ""),
+            to_technician_id=asked["to"],
+            to_name=asked.get("to_name", ""),
+            note=asked.get("note", ""),
+            expires_at=asked["expires_at"],
         )
+
+
+class InvitationView(HandOverView):
+    """An invitation to join a colleague's chat."""
+
+    kept_as = "invitation"
 
 
 def invitation_router(handlers: Handlers, auth: Authenticator) -> APIRouter:

@@ -1,6 +1,5 @@
 """HTTP surface of transfers: the colleagues a chat can go to, offering it, answering an offer."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -8,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from dispatch_svc.domain.transfer import NOTE_MAX_CHARS, name_of
 from dispatch_svc.entrypoints.api import IdParam, RequestView
-from dispatch_svc.entrypoints.invitations import InvitationView
+from dispatch_svc.entrypoints.invitations import HandOverRequest, HandOverView, InvitationView
 from dispatch_svc.handlers import Handlers
 from servicekit.auth import Authenticator, Principal, Role
 
@@ -29,46 +28,18 @@ class ColleagueList(BaseModel):
     colleagues: list[ColleagueView] = Field(description="Available technicians of the company with a free slot.")
 
 
-class TransferRequest(BaseModel):
-    to_technician_id: str = Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The colleague to hand the chat to."
-    )
-    note: str = Field(default="", max_length=NOTE_MAX_CHARS, description="What the colleague should know.")
+class TransferRequest(HandOverRequest):
+    """Hand your chat to `to_technician_id`."""
 
 
 class ReturnRequest(BaseModel):
     note: str = Field(default="", max_length=NOTE_MAX_CHARS, description="What the next technician should know.")
 
 
-class TransferView(BaseModel):
-    request_id: str = Field(description="Request id.")
-    session_id: str = Field(description="Its chat session.")
-    company_id: str = Field(description="Company.")
-    customer_name: str = Field(description="Customer's name.")
-    description: str = Field(description="The problem, in the customer's words.")
-    from_technician_id: str = Field(description="Who has the chat.")
-    from_name: str = Field(description="Their name.")
-    to_technician_id: str = Field(description="Who is asked to take it.")
-    to_name: str = Field(description="Their name.")
-    note: str = Field(description="The handover note.")
-    expires_at: datetime = Field(description="When the offer lapses.")
+class TransferView(HandOverView):
+    """A chat a colleague asked you to take over."""
 
-    @classmethod
-    def of(cls, request: dict[str, Any]) -> "TransferView":
-        transfer = request["transfer"]
-        return cls(
-            request_id=request["_id"],
-            session_id=f"cht_{request['_id']}",
-            company_id=request["company_id"],
-            customer_name=request["customer_name"],
-            description=request.get("description", ""),
-            from_technician_id=transfer["from"],
-            from_name=transfer.get("from_name", ""),
-            to_technician_id=transfer["to"],
-            to_name=transfer.get("to_name", ""),
-            note=transfer.get("note", ""),
-            expires_at=transfer["expires_at"],
-        )
+    kept_as = "transfer"
 
 
 class TransferList(BaseModel):
