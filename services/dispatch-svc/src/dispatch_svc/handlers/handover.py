@@ -7,6 +7,7 @@ the request, and what accepting it changes (`Transfers`, `Invitations`).
 Access is dispatch's own record of each technician, the token proving only who asks."""
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -32,7 +33,7 @@ log = get_logger(__name__)
 IN_FLIGHT_PAUSE = 0.05
 
 
-class HandOvers:
+class HandOvers(ABC):
     what = "hand-over"
     """As the log says it: `transfer`, `invitation`."""
 
@@ -53,20 +54,20 @@ class HandOvers:
 
     # --- what each kind of hand-over says for itself ---------------------------------------
 
-    def pending(self, request: Doc | None) -> Mapping[str, Any] | None:
-        raise NotImplementedError
+    @abstractmethod
+    def pending(self, request: Doc | None) -> Mapping[str, Any] | None: ...
 
-    def lapsed_event(self, request: Doc, reason: TransferLapseReason) -> EventPayload:
-        raise NotImplementedError
+    @abstractmethod
+    def lapsed_event(self, request: Doc, reason: TransferLapseReason) -> EventPayload: ...
 
-    def dropped(self, request: Doc) -> Change:
-        raise NotImplementedError
+    @abstractmethod
+    def dropped(self, request: Doc) -> Change: ...
 
-    def not_for_you(self) -> DomainError:
-        raise NotImplementedError
+    @abstractmethod
+    def not_for_you(self) -> DomainError: ...
 
-    async def open_to(self, technician_id: str, company_ids: list[str]) -> list[Doc]:
-        raise NotImplementedError
+    @abstractmethod
+    async def open_to(self, technician_id: str, company_ids: list[str]) -> list[Doc]: ...
 
     # --- shared -----------------------------------------------------------------------------
 
