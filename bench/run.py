@@ -12,12 +12,14 @@ exits non-zero if a request was assigned twice or a technician went above capaci
 
 import argparse
 import asyncio
+import contextlib
 import math
 import sys
 import tempfile
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ import httpx
 
 from bench.floor import Measure, relay_floor, store_floor
 from bench.load import LoadSession, Results, Scenario
-from testkit.backends import backends
+from testkit.backends import EmbeddedStores, backends
 from testkit.plugin import Backends
 from testkit.system import System
 
@@ -48,6 +50,8 @@ class Usage:
     cpu_seconds: float = 0.0
     rss_bytes: int = 0
     by_command: dict[str, int] = field(default_factory=dict)
+    by_collection: dict[str, int] = field(default_factory=dict)
+    """`"<command> <collection>"` → count: where the commands go."""
     contention: dict[str, int] = field(default_factory=dict)
     """dispatch only: collisions between workers (`/stats/contention`)."""
 
@@ -74,6 +78,7 @@ def usage_between(before: dict[str, list[dict[str, Any]]], after: dict[str, list
     for name in SERVICES:
         total = Usage()
         by_command: dict[str, int] = defaultdict(int)
+        by_collection: dict[str, int] = defaultdict(int)
         for old, new in zip(before[name], after[name], strict=True):
             total.commands += new["store"]["commands"] - old["store"]["commands"]
             total.failed += new["store"]["failed"] - old["store"]["failed"]
@@ -83,7 +88,10 @@ def usage_between(before: dict[str, list[dict[str, Any]]], after: dict[str, list
             for command, counts in new["store"]["by_command"].items():
                 was = old["store"]["by_command"].get(command, {"ok": 0, "failed": 0})
                 by_command[command] += counts["ok"] + counts["failed"] - was["ok"] - was["failed"]
+            for where, count in new["store"].get("by_collection", {}).items():
+                by_collection[where] += count - old["store"].get("by_collection", {}).get(where, 0)
         total.by_command = {k: v for k, v in sorted(by_command.items()) if v}
+        total.by_collection = {k: v for k, v in sorted(by_collection.items(), key=lambda kv: -kv[1]) if v}
         contention: dict[str, int] = defaultdict(int)
         for old, new in zip(before[name], after[name], strict=True):
             for key, value in new.get("contention", {}).items():
@@ -137,12 +145,22 @@ def start_system(base: Backends, run_dir: Path, workers: int, tag: str, partitio
     )
 
 
-async def ramp(base: Backends, run_dir: Path, workers: int, args: argparse.Namespace, scenario: Scenario) -> list[Step]:
+IDLE_SECONDS = 10.0
+
+
+async def ramp(
+    base: Backends, run_dir: Path, workers: int, args: argparse.Namespace, scenario: Scenario
+) -> tuple[dict[str, Usage], list[Step]]:
+    """The steps of the ramp, and before them what the system costs with no requests at all
+    (help centres connected: leases, heartbeats, sweepers), over `IDLE_SECONDS`."""
     system = start_system(base, run_dir, workers, f"w{workers}", args.partitions)
     steps: list[Step] = []
     try:
         await system.start()
         async with LoadSession(system.gateway_url, base.rabbitmq_url, scenario) as session:
+            before = await read_stats(system)
+            await asyncio.sleep(IDLE_SECONDS)
+            idle = usage_between(before, await read_stats(system))
             for rate in args.rates:
                 requests = max(args.min_requests, min(args.max_requests, round(rate * args.step_seconds)))
                 step = await measured_step(system, session, rate, requests, args.p99_limit)
@@ -152,7 +170,15 @@ async def ramp(base: Backends, run_dir: Path, workers: int, args: argparse.Names
                     break
     finally:
         system.stop()
-    return steps
+    return idle, steps
+
+
+def idle_line(idle: dict[str, Usage]) -> str:
+    per_second = [idle[s].commands / IDLE_SECONDS for s in SERVICES]
+    return (
+        f"With no requests (help centres connected) the services issue {' · '.join(f'{c:.1f}' for c in per_second)}"
+        f" = {sum(per_second):.1f} store commands per second (periodic work), charged to the requests of each step."
+    )
 
 
 def step_line(workers: int, step: Step) -> str:
@@ -220,6 +246,8 @@ def command_mix(steps: list[Step]) -> list[str]:
         mix = ", ".join(f"{command} {step.per_assigned(n):.1f}" for command, n in usage.by_command.items())
         store_ms = usage.store_seconds / usage.commands * 1000 if usage.commands else float("nan")
         lines.append(f"- {name}: {mix or 'none'} (store time {store_ms:.1f} ms per command)")
+        where = ", ".join(f"{key} {step.per_assigned(n):.1f}" for key, n in list(usage.by_collection.items())[:8])
+        lines.append(f"  - most commands went to: {where or 'none'}")
     return lines
 
 
@@ -285,6 +313,20 @@ async def soak(base: Backends, run_dir: Path, args: argparse.Namespace, scenario
     return "\n".join(lines), safe
 
 
+@contextlib.contextmanager
+def service_stores(wanted: bool, tmp: Path) -> Iterator[dict[str, str]]:
+    """The embedded store topology of `make run`: a server per service (see `EmbeddedStores`)."""
+    if not wanted:
+        yield {}
+        return
+    stores = EmbeddedStores(tmp / "stores", SERVICES)
+    stores.start()
+    try:
+        yield stores.urls()
+    finally:
+        stores.stop()
+
+
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", default="1,2,4,6,8,10,12,16,20", help="offered rates to step through (per second)")
@@ -296,6 +338,12 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--partitions", type=int, default=0, help="dispatch company partitions (0, the default: off)")
     parser.add_argument("--technicians", type=int, default=Scenario.technicians)
     parser.add_argument("--capacity", type=int, default=Scenario.capacity)
+    parser.add_argument(
+        "--stores",
+        choices=("per-service", "shared"),
+        default="per-service",
+        help="embedded store: a server per service as `make run` starts them, or one for all",
+    )
     parser.add_argument("--soak", action="store_true", help="run the soak instead of the ramp")
     parser.add_argument("--soak-requests", "--requests", type=int, default=10_000, help="soak: how many requests")
     parser.add_argument(
@@ -314,8 +362,12 @@ async def main() -> int:
     scenario = Scenario(technicians=args.technicians, capacity=args.capacity, chat_messages=args.chat_messages)
     RESULTS.mkdir(exist_ok=True)
     run_id = "bench" + uuid.uuid4().hex[:6]
-    with tempfile.TemporaryDirectory() as tmp, backends(run_id, Path(tmp)) as (rabbit, mongo, embedded):
-        base = Backends(run_id, rabbit, mongo, embedded)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        backends(run_id, Path(tmp)) as (rabbit, mongo, embedded),
+        service_stores(embedded is not None and args.stores == "per-service", Path(tmp)) as urls,
+    ):
+        base = Backends(run_id, rabbit, mongo, embedded, service_mongodb_urls=urls)
         if args.soak:
             report, safe = await soak(base, Path(tmp), args, scenario)
             print(report)
@@ -327,14 +379,16 @@ async def main() -> int:
             await relay_floor(rabbit, 500, 20),
             await store_floor(mongo, 200, 10),
         )
-        ramps = {workers: await ramp(base, Path(tmp), workers, args, scenario) for workers in args.workers}
+        measured = {workers: await ramp(base, Path(tmp), workers, args, scenario) for workers in args.workers}
+    ramps = {workers: steps for workers, (_, steps) in measured.items()}
     floor_latency = floor[0].p50 + floor[1].p50
     lines = [
         f"Ramp: steps of about {args.step_seconds:g} s ({args.min_requests}–{args.max_requests} requests) at "
         f"{', '.join(f'{r:g}' for r in args.rates)} requests/s until p99 submit→assigned passes "
         f"{args.p99_limit:g} s or a submission fails; {scenario.portals_per_mode * 3} portals (Web, Queue, Phone), "
         f"{scenario.technicians} technicians (capacity {scenario.capacity}), chats of {scenario.chat_messages} messages; "
-        f"dispatch company partitions: {args.partitions or 'off'}.",
+        f"dispatch company partitions: {args.partitions or 'off'}; embedded store: "
+        f"{'a server per service' if base.service_mongodb_urls else 'one server for all'}.",
         "",
         "| highest sustained rate | " + " | ".join(f"{w} worker(s)" for w in ramps) + " |",
         "|---|" + "---:|" * len(ramps),
@@ -346,8 +400,8 @@ async def main() -> int:
         "",
         *floor_table(floor),
     ]
-    for workers, steps in ramps.items():
-        lines += ["", *ramp_table(workers, steps), "", *command_mix(steps)]
+    for workers, (idle, steps) in measured.items():
+        lines += ["", *ramp_table(workers, steps), "", idle_line(idle), "", *command_mix(steps)]
     report = "\n".join(lines)
     print("\n" + report)
     (RESULTS / "latest.md").write_text(report + "\n")

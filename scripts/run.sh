@@ -42,24 +42,37 @@ done
 uv run --no-sync python deploy/local/gateway.py --run-dir "$VAR/gateway" --port "$GATEWAY_PORT" "${UPSTREAMS[@]}" >/dev/null
 
 PY="uv run --no-sync python"
+# Without MONGODB_URL every service gets an embedded MongoDB-wire server of its own (portal on
+# 27017, presence 27018, dispatch 27019, chat 27020, webhook 27021): mongoeco serves a server's
+# commands from one thread, so one server for all would queue every service behind the others.
+declare -A STORE=()
+if [ -z "${MONGODB_URL:-}" ]; then
+  port=27017
+  for service in portal presence dispatch chat webhook; do
+    STORE[$service]="MONGODB_URL=mongodb://127.0.0.1:$port/?directConnection=true "
+    port=$((port + 1))
+  done
+fi
 {
   if [ -z "${MONGODB_URL:-}" ]; then
-    echo "mongo: $PY deploy/local/embedded_mongo.py --port 27017 --path $VAR/mongo/assistline.sqlite"
-    export MONGODB_URL="mongodb://127.0.0.1:27017/?directConnection=true"
+    port=27017
+    for service in portal presence dispatch chat webhook; do
+      echo "mongo-$service: $PY deploy/local/embedded_mongo.py --port $port --path $VAR/mongo/$service.sqlite"
+      port=$((port + 1))
+    done
   fi
   echo "smtp: $PY -m aiosmtpd -n -l 127.0.0.1:$SMTP_PORT"
   # honcho starts REPLICAS copies of each service (portal.1, portal.2, …, see -c below); each
   # derives its port from its number. Only portal.1 seeds the demo account.
   REPLICA='i=${HONCHO_PROCESS_NAME##*.};'
-  echo "portal: $REPLICA HTTP_PORT=\$((8091 + 10 * i)) SEED_DEMO=\$([ \$i = 1 ] && echo true || echo false) exec $PY -m portal_svc"
-  echo "presence: $REPLICA HTTP_PORT=\$((8092 + 10 * i)) exec $PY -m presence_svc"
-  echo "dispatch: $REPLICA HTTP_PORT=\$((8093 + 10 * i)) exec $PY -m dispatch_svc"
-  echo "chat: $REPLICA HTTP_PORT=\$((8094 + 10 * i)) exec $PY -m chat_svc"
-  echo "webhook: $REPLICA HTTP_PORT=\$((8095 + 10 * i)) exec $PY -m webhook_svc"
+  echo "portal: $REPLICA HTTP_PORT=\$((8091 + 10 * i)) SEED_DEMO=\$([ \$i = 1 ] && echo true || echo false) ${STORE[portal]:-}exec $PY -m portal_svc"
+  echo "presence: $REPLICA HTTP_PORT=\$((8092 + 10 * i)) ${STORE[presence]:-}exec $PY -m presence_svc"
+  echo "dispatch: $REPLICA HTTP_PORT=\$((8093 + 10 * i)) ${STORE[dispatch]:-}exec $PY -m dispatch_svc"
+  echo "chat: $REPLICA HTTP_PORT=\$((8094 + 10 * i)) ${STORE[chat]:-}exec $PY -m chat_svc"
+  echo "webhook: $REPLICA HTTP_PORT=\$((8095 + 10 * i)) ${STORE[webhook]:-}exec $PY -m webhook_svc"
   echo "gateway: nginx -c $VAR/gateway/nginx.conf"
   echo "ready: $PY deploy/local/announce.py http://localhost:$GATEWAY_PORT"
 } > "$VAR/Procfile"
-export MONGODB_URL
 
 echo "==> starting Assistline, $REPLICAS replica(s) of every service (Ctrl-C stops everything)"
 exec uv run --no-sync honcho -f "$VAR/Procfile" -d . start \

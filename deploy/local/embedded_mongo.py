@@ -5,8 +5,9 @@ for a real MongoDB. Usage: python deploy/local/embedded_mongo.py --port 27017 --
 
 At start-up it applies the version-guarded workarounds of `mongoeco_patches.py`: the insert
 `_id` scan (`--unpatched` leaves that one out, for before/after measurements), the
-change-stream dispatch that could stall the server under load, the empty `$in`, and the
-write whose session ends mid-command.
+change-stream dispatch that could stall the server under load, the empty `$in`, the
+write whose session ends mid-command, and the conditional write and the find on `_id`s that
+scanned their whole collection.
 """
 
 import argparse
@@ -23,8 +24,10 @@ from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire import AsyncMongoEcoProxyServer
 from mongoeco_patches import (  # type: ignore[import-not-found]
     apply_change_dispatch_workaround,
+    apply_conditional_by_id_workaround,
     apply_empty_in_workaround,
     apply_ended_session_write_workaround,
+    apply_find_by_ids_workaround,
     apply_insert_id_scan_workaround,
 )
 
@@ -38,6 +41,9 @@ async def serve(host: str, port: int, path: Path, *, patched: bool = True) -> No
     apply_empty_in_workaround()
     # Always: otherwise a client that goes away mid-write can freeze every later commit.
     apply_ended_session_write_workaround()
+    # Always: otherwise every conditional write on `_id` scans its whole collection.
+    apply_conditional_by_id_workaround()
+    apply_find_by_ids_workaround()
     # One worker thread: SQLite then never sees two writers at once, so no request ever
     # fails with "database is locked" under load (they queue instead).
     engine = SQLiteEngine(str(path), executor_workers=1)

@@ -186,7 +186,7 @@ async def test_the_queue_estimate_changes_live_as_the_queue_moves(system, ui, sh
             status = await ahead.status()
             return status if status["estimated_wait_seconds"] else None
 
-        # The handling time is taken when the finished request is archived (every few seconds).
+        # The handling time is counted into the day's figures when the chat ends.
         first_estimate = (await eventually(estimated, timeout=40, what="an estimate for the queue"))[
             "estimated_wait_seconds"
         ]

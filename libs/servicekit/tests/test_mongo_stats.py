@@ -34,6 +34,12 @@ async def test_commands_are_counted_by_name_with_failures(real_backends: Backend
     assert counted["failed"] == 1
     assert counted["commands"] == sum(c["ok"] + c["failed"] for c in by_command.values())
     assert counted["seconds"] > 0
+    assert counted["by_collection"] == {
+        "find things": 1,
+        "insert things": 1,
+        "noSuchCommandAtAll admin": 1,
+        "update things": 1,
+    }
 
 
 async def test_stats_endpoint_reports_store_and_process(real_backends: Backends) -> None:

@@ -10,7 +10,8 @@ from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStart
 
 
 class CommandStats(CommandListener):
-    """Store commands by name, succeeded and failed, and the time the server took for them.
+    """Store commands by name, succeeded and failed, the time the server took for them, and
+    how many went to each collection (`"<command> <collection>"`: where a request's cost goes).
 
     PyMongo calls listeners from whichever thread runs the command, hence the lock."""
 
@@ -18,10 +19,16 @@ class CommandStats(CommandListener):
         self._lock = threading.Lock()
         self._succeeded: Counter[str] = Counter()
         self._failed: Counter[str] = Counter()
+        self._by_collection: Counter[str] = Counter()
         self._seconds = 0.0
 
     def started(self, event: CommandStartedEvent) -> None:
-        pass  # durations come with the outcome
+        # Only the started event carries the command document, whose first value names the
+        # collection for every collection command (`{"update": "requests", ...}`).
+        target = event.command.get(event.command_name)
+        where = target if isinstance(target, str) else event.database_name
+        with self._lock:
+            self._by_collection[f"{event.command_name} {where}"] += 1
 
     def succeeded(self, event: CommandSucceededEvent) -> None:
         self._record(self._succeeded, event.command_name, event.duration_micros)
@@ -35,7 +42,8 @@ class CommandStats(CommandListener):
             self._seconds += micros / 1_000_000
 
     def snapshot(self) -> dict[str, Any]:
-        """`{"commands": N, "failed": F, "seconds": S, "by_command": {name: {"ok": n, "failed": f}}}`."""
+        """`{"commands": N, "failed": F, "seconds": S, "by_command": {name: {"ok": n, "failed": f}},
+        "by_collection": {"<command> <collection>": n}}`."""
         with self._lock:
             names = sorted(set(self._succeeded) | set(self._failed))
             return {
@@ -43,6 +51,7 @@ class CommandStats(CommandListener):
                 "failed": sum(self._failed.values()),
                 "seconds": round(self._seconds, 6),
                 "by_command": {name: {"ok": self._succeeded[name], "failed": self._failed[name]} for name in names},
+                "by_collection": dict(sorted(self._by_collection.items())),
             }
 
 

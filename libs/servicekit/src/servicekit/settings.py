@@ -37,7 +37,15 @@ class ServiceSettings(BaseSettings):
     http_port: int = 0
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="Force JSON logs; default: not a TTY.")
-    outbox_sweep_seconds: float = Field(default=2.0, gt=0)
+    outbox_sweep_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "How often events left behind by a crashed process are published. Every write publishes "
+            "its own events at once and a failed publication wakes the sweep, so this only bounds the "
+            "delay after a crash; each sweep costs a store command per outbox collection."
+        ),
+    )
     broker_connect_timeout_seconds: float = Field(default=60.0, gt=0)
     # Traces (servicekit.tracing): off unless one of these is set.
     otel_exporter_otlp_endpoint: str = Field(

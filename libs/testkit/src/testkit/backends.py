@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -109,6 +109,11 @@ class EmbeddedMongo:
         return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (several then start side by side)."""
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -119,6 +124,8 @@ class EmbeddedMongo:
                 str(self.path),
             ],
         )
+
+    def wait_ready(self) -> None:
         wait_for_port("127.0.0.1", self.port, timeout=60)
 
     def stop(self) -> None:
@@ -133,6 +140,32 @@ class EmbeddedMongo:
         """Stop and start on the same port and data (for fault tests)."""
         self.stop()
         self.start()
+
+
+class EmbeddedStores:
+    """One embedded server per service, as `make run` starts them (a database per service).
+
+    mongoeco serves every command of a server from one worker thread, so a single server for
+    the whole system caps it at one core's worth of store work, queued behind each other's
+    commands; a server per service lets the services' store work run side by side. A real
+    MongoDB takes one URL for every service instead."""
+
+    def __init__(self, data_dir: Path, services: Iterable[str]) -> None:
+        self.servers = {service: EmbeddedMongo(data_dir / service) for service in services}
+
+    def urls(self) -> dict[str, str]:
+        return {service: server.url for service, server in self.servers.items()}
+
+    def start(self) -> None:
+        for server in self.servers.values():
+            server.path.parent.mkdir(parents=True, exist_ok=True)
+            server.launch()
+        for server in self.servers.values():
+            server.wait_ready()
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
 
 
 @contextmanager

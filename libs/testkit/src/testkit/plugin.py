@@ -2,8 +2,8 @@
 
 import os
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -49,12 +49,15 @@ class Backends:
     rabbitmq_url: str
     mongodb_url: str
     embedded_mongo: EmbeddedMongo | None
+    service_mongodb_urls: Mapping[str, str] = field(default_factory=dict)
+    """A store of its own for these services (`EmbeddedStores`, as `make run` does); the
+    others, and the tests' own clients, use `mongodb_url`."""
 
     def env(self, service: str) -> dict[str, str]:
         """Environment for a service process of this run (its own database)."""
         return {
             "RABBITMQ_URL": self.rabbitmq_url,
-            "MONGODB_URL": self.mongodb_url,
+            "MONGODB_URL": self.service_mongodb_urls.get(service, self.mongodb_url),
             "MONGODB_DB": self.database(service),
             "JWT_SECRET": DEV_SECRET,
             "ASSISTLINE_DEV_MODE": "1",

@@ -49,9 +49,10 @@ def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list
     # Only sessions carry events (ChatSessionStarted / Ended ride on the session document).
     sessions = SessionRepository(runtime.outbox_collection("sessions"))
     runtime.metrics.refresh_with(ChatMetrics(runtime.metrics).refresher(sessions))
-    messages = MessageRepository(runtime.collection("messages"), size=size)
+    # Bucket 0 of a session's messages is its session document (see `adapters.messages`).
+    messages = MessageRepository(sessions.collection, runtime.collection("messages"), size=size)
     history = HistoryRepository(runtime.collection("history"))
-    archived = MessageRepository(runtime.collection("history"), size=size)
+    archived = MessageRepository(runtime.collection("history"), runtime.collection("history"), size=size)
     technicians = TechnicianRepository(runtime.collection("technicians"))
     replicas = Replicas(runtime.collection("replicas"), fanout.replica, lease_seconds=settings.replica_lease_seconds)
     counter = SocketCounter(runtime.collection("sockets"), replicas)
@@ -105,6 +106,7 @@ def bootstrap(settings: Settings) -> Service:
     runtime.every(settings.replica_lease_seconds / 3, replicas.renew, name="chat-replica-lease")
     runtime.every(settings.abandon_check_seconds, handlers.lifecycle.abandon_tick, name="chat-abandonment")
     runtime.every(settings.archive_check_seconds, handlers.lifecycle.archive_tick, name="chat-archive")
+    runtime.every(3600.0, handlers.lifecycle.forget_due, name="chat-retention")
 
     async def forget_idle_counters() -> None:
         await handlers.counter.forget_idle(datetime.now(UTC) - COUNTER_IDLE)

@@ -48,7 +48,7 @@ class Settings(ServiceSettings):
         description="An ended session moves (with its messages) from the live collections to the history this long after it ended.",
     )
     archive_check_seconds: float = Field(
-        default=10.0, gt=0, description="How often ended sessions are archived and expired history deleted."
+        default=30.0, gt=0, description="How often ended sessions are archived (in one batch)."
     )
     history_retention_days: float = Field(
         default=365.0, gt=0, description="Archived sessions and their messages are deleted this long after they ended."

@@ -21,13 +21,12 @@ async def test_messages_fill_capped_buckets_in_order_and_resume_across_them(smal
         sent = await chat.messages(customer, 7)
     assert [m["seq"] for m in sent] == list(range(1, 8))
 
-    buckets = chat.service.handlers.timeline.messages.collection
-    stored = {d["_id"]: d async for d in buckets.find({"session_id": session_id})}
-    assert {key: len(d["messages"]) for key, d in stored.items()} == {
-        f"{session_id}:b0": 3,
-        f"{session_id}:b1": 3,
-        f"{session_id}:b2": 1,
-    }
+    # Bucket 0 is the session document itself; the next ones are documents of their own.
+    messages = chat.service.handlers.timeline.messages
+    first = await messages.sessions.find_one({"_id": session_id})
+    assert (len(first["messages"]), first["n"]) == (3, 3)
+    stored = {d["_id"]: d async for d in messages.collection.find({"session_id": session_id})}
+    assert {key: len(d["messages"]) for key, d in stored.items()} == {f"{session_id}:b1": 3, f"{session_id}:b2": 1}
 
     async with chat.connect(session_id, token, after=sent[3]["id"]) as customer:
         assert (await chat.frame(customer))["last_seq"] == 7
@@ -90,7 +89,7 @@ async def test_an_ended_session_moves_to_the_history_and_reads_the_same(small_bu
     # Retention: the history forgets it.
     lifecycle.history_retention = timedelta(0)
     try:
-        await lifecycle.archive_due()
+        await lifecycle.forget_due()
     finally:
         lifecycle.history_retention = timedelta(days=365)
     assert (await chat.http.get(f"/sessions/{session_id}", headers=admin)).status_code == 404

@@ -106,6 +106,7 @@ def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list
         timeout=settings.transfer_timeout_seconds,
         max_technicians=settings.max_technicians_per_chat,
     )
+    companies = CompanyDeletions(requests, deleted, announce)
     handlers = Handlers(
         settings=settings,
         lifecycle=RequestLifecycle(requests, technicians, portals, router, announce, rejections, deleted=deleted),
@@ -121,11 +122,12 @@ def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list
             connection_codes,
             transfers,
             invitations,
+            companies,
             stuck_after=settings.stuck_after_seconds,
         ),
         transfers=transfers,
         invitations=invitations,
-        companies=CompanyDeletions(requests, deleted, announce),
+        companies=companies,
     )
     return handlers, [requests, technicians, codes, portals, deleted]
 

@@ -70,3 +70,22 @@ async def test_a_rename_cancels_nothing(dispatch_service):
         await eventually(lambda: acked(svc) > before, timeout=15, what="the rename consumed")
         assert (await svc.db["requests"].find_one({"_id": request_id}))["state"] == "queued"
         assert svc.events("RequestCancelled") == []
+
+
+async def test_a_request_routed_on_a_stale_copy_of_the_deletions_is_cancelled_by_the_sweeper(dispatch_service):
+    company = unique("cmp")
+    async with dispatch_service(sweep_interval_seconds=0.5) as svc:
+        first, late = unique("req"), unique("req")
+        await svc.bus.send(submitted(first, company))  # nobody serves it: it waits
+        await svc.wait("RequestQueued", lambda d: d["request_id"] == first)
+        # Another worker consumed the deletion: this one's copy (read for the first
+        # submission) does not have it yet, and routes the next submission.
+        await svc.db["deleted_companies"].insert_one({"_id": company, "account_id": ACCOUNT})
+        await svc.bus.send(submitted(late, company))
+        await svc.wait("RequestQueued", lambda d: d["request_id"] == late)
+        assert not svc.events("RequestCancelled")
+
+        svc.handlers.companies.deleted._read_at = float("-inf")  # its copy ages out
+        for request_id in (first, late):
+            cancelled = await svc.wait("RequestCancelled", lambda d, r=request_id: d["request_id"] == r)
+            assert cancelled["reason"] == "company_deleted"

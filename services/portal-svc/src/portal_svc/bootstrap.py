@@ -1,6 +1,7 @@
 """Composition root of portal-svc: the one place its parts are wired, for production and tests."""
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
 
@@ -19,7 +20,6 @@ from portal_svc.adapters.availability import AvailabilityRepository
 from portal_svc.adapters.companies import CompanyRepository
 from portal_svc.adapters.customer_history import CustomerHistoryRepository
 from portal_svc.adapters.dashboard import DashboardRepository
-from portal_svc.adapters.dashboard_live import DashboardLiveRepository
 from portal_svc.adapters.markers import MarkerRepository
 from portal_svc.adapters.messages import MessageRepository
 from portal_svc.adapters.portal_directory import PortalDirectory
@@ -64,6 +64,9 @@ DESCRIPTION = (
     "Assistline portal-svc: accounts, companies, portals, embed code, the customer portal and request submission."
 )
 
+PORTALS_TOPIC = "portals"
+"""Live frames naming changed portals: every replica's cache forgets them."""
+
 EMITS: tuple[type[EventPayload], ...] = (
     CompanyUpdated,
     TechnicianUpdated,
@@ -86,9 +89,8 @@ def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list
     availability = AvailabilityRepository(runtime.collection("availability"))
     markers = MarkerRepository(runtime.collection("markers"))
     messages = MessageRepository(runtime.outbox_collection("messages"), runtime.collection("messages_answered"))
-    waits = WaitRepository(runtime.collection("company_waits"), sample_size=settings.wait_sample_size)
     dashboard_days = DashboardRepository(runtime.collection("dashboard_days"))
-    dashboard_live = DashboardLiveRepository(runtime.collection("dashboard_live"))
+    waits = WaitRepository(dashboard_days, sample_size=settings.wait_sample_size)
     mailer = Mailer.from_settings(settings)
     directory = PortalDirectory(portals, companies, ttl_seconds=settings.portal_cache_seconds)
 
@@ -140,7 +142,6 @@ def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list
             submissions.forget_expired,
             history_retention=timedelta(days=settings.history_retention_days),
             deployment_version=deployment_version(settings),
-            on_archived=waits.record_finished,
             reannounce_companies=company_handlers.reannounce,
         ),
         messages=OfflineMessages(
@@ -153,13 +154,14 @@ def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list
             public_base_url=settings.public_base_url,
             retention=timedelta(days=settings.message_retention_days),
         ),
-        dashboard=Dashboard(dashboard_days, companies, dashboard_live, requests),
+        dashboard=Dashboard(dashboard_days, companies, availability, requests),
+        directory=directory,
         supervisors=Supervisors(users),
         webhook_alerts=WebhookAlerts(users, markers, mailer, public_base_url=settings.public_base_url),
     )
     # `submissions` stands for the `limits` collection's TTL index (shared by all three).
     repositories: list[Repository] = [accounts, users, companies, portals, requests, availability, markers, submissions]
-    return handlers, [*repositories, messages, waits, customer_history, dashboard_days, dashboard_live]
+    return handlers, [*repositories, messages, customer_history, dashboard_days]
 
 
 def deployment_version(settings: Settings) -> str:
@@ -182,11 +184,17 @@ def bootstrap(settings: Settings) -> Service:
     # The supervisor dashboard's sockets ride the same fan-out (one queue per replica).
     dashboard_hub = DashboardHub(handlers.dashboard, handlers.auth.current, fanout)
 
+    async def portals_changed(subdomains: Sequence[str]) -> None:
+        await fanout.publish(PORTALS_TOPIC, {"subdomains": list(subdomains)})
+
     async def deliver(frame: LiveFrame) -> None:
+        if frame.topic == PORTALS_TOPIC:
+            handlers.directory.forget(*frame.frame.get("subdomains", ()))
         await hub.deliver(frame)
         await dashboard_hub.deliver(frame)
 
     fanout.subscribe(deliver)
+    handlers.directory.told = portals_changed
     handlers.dashboard.changed = dashboard_hub.changed
     handlers.supervisors.removed = dashboard_hub.revoked
     handlers.request_status.changed = hub.changed
@@ -206,7 +214,6 @@ def bootstrap(settings: Settings) -> Service:
     runtime.every(settings.history_cleanup_seconds, handlers.messages.forget_old, name="messages-retention")
     runtime.every(settings.history_cleanup_seconds, handlers.dashboard.forget_old_days, name="dashboard-retention")
     runtime.every(settings.history_cleanup_seconds, handlers.companies.purge_deleted, name="companies-purge")
-    runtime.every(settings.history_cleanup_seconds, handlers.dashboard.prune_live, name="dashboard-live-prune")
     if settings.reannounce_on_start:
         # Once per deployment version, off the start-up path (see `Housekeeping.reannounce_tick`).
         run_now = asyncio.Event()

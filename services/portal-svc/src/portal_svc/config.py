@@ -61,11 +61,12 @@ class Settings(ServiceSettings, SmtpSettings):
         default=60.0, gt=0, description="Pause between deletions of rate-limit counters whose windows have passed."
     )
     portal_cache_seconds: float = Field(
-        default=2.0,
+        default=30.0,
         ge=0,
         description="How long a replica reuses a portal (and its company's name) read for the customer side. "
-        "A change made through another replica is seen within this bound: a deactivated portal accepts "
-        "requests on another replica for at most this long. 0 reads the store every time.",
+        "A change is passed to every replica at once over the broker; should that notice be lost, it is "
+        "seen within this bound: a deactivated portal accepts requests on another replica for at most this "
+        "long. 0 reads the store every time.",
     )
     archive_every_seconds: float = Field(
         default=5.0,

@@ -1,6 +1,7 @@
 """The dashboard's live state and its wait / handling figures in a running portal-svc, fed
-by events over the real broker: one document per company, late and repeated events absorbed,
-and the summary pushed over the dashboard's WebSocket."""
+by events over the real broker: read from the request records and the availability read
+model, late and repeated events absorbed, and the summary pushed over the dashboard's
+WebSocket."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -18,9 +19,6 @@ from contracts import (
     TechnicianUnavailable,
 )
 from contracts.vocabulary import ConnectionMode, EndedBy, PortalType, SessionOutcome, UnavailableReason
-from portal_svc.adapters.dashboard_live import DashboardLiveRepository
-from portal_svc.domain.dashboard_live import TOMBSTONE_KEEP, Stage
-from servicekit.mongo import make_mongo_client
 from testkit import FrameCollector, connect, eventually, ws_url
 from testkit.amqp import publish_raw
 
@@ -83,15 +81,26 @@ async def test_live_state_and_wait_and_handling_times_follow_the_events(portal, 
     assigned, started, ended = served(account_id, company_id, second)
     assigned_event = await portal.publish(assigned, occurred_at=now + timedelta(seconds=40))
     await portal.publish(started, occurred_at=now + timedelta(seconds=41))
+    # The company's technicians are those whose record lists it (portal's own, current).
+    hired = await portal.http.post(
+        "/api/portal/technicians",
+        json={
+            "name": "Tia",
+            "email": f"tia-{uuid.uuid4().hex[:6]}@acme.test",
+            "password": "tia-password",
+            "company_ids": [company_id],
+        },
+        headers=admin,
+    )
+    assert hired.status_code == 201, hired.text
+    tia = hired.json()["technician_id"]
     await portal.publish(
-        TechnicianAvailable(
-            technician_id="tec_ana", account_id=account_id, company_ids=[company_id], capacity=3, sequence=7
-        )
+        TechnicianAvailable(technician_id=tia, account_id=account_id, company_ids=[company_id], capacity=3, sequence=7)
     )
     # An older availability change arrives late: ignored (presence's sequence decides).
     await portal.publish(
         TechnicianUnavailable(
-            technician_id="tec_ana",
+            technician_id=tia,
             account_id=account_id,
             company_ids=[company_id],
             reason=UnavailableReason.CHOSEN,
@@ -114,9 +123,9 @@ async def test_live_state_and_wait_and_handling_times_follow_the_events(portal, 
     # The first is assigned (still waiting for its chat); the second did not come back.
     assert (view["live"]["requests_waiting"], view["live"]["chats_active"]) == (1, 0)
 
-    # One live document per company, whatever happened.
-    live_docs = portal.handlers.dashboard.live.collection
-    assert await live_docs.count_documents({"_id": company_id}) == 1
+    # Nothing but the day bucket is stored for the dashboard: the tiles are the records'.
+    stored = await portal.runtime.db["dashboard_days"].count_documents({"company_id": company_id})
+    assert stored == 1
 
 
 async def test_the_dashboard_socket_pushes_each_change(portal, admin, admin_token):
@@ -231,30 +240,3 @@ async def test_a_change_consumed_by_one_replica_reaches_a_dashboard_held_by_anot
             assert await first.handlers.dashboard.rated(event) is True
             pushed = await frames.wait_for(lambda f: f["summary"]["today"]["ratings"] == 1)
             assert pushed["summary"]["today"]["average_rating"] == 4.0
-
-
-async def test_the_live_document_keeps_the_latest_move_and_prunes_old_tombstones(real_backends):
-    client = make_mongo_client(real_backends.mongodb_url, app_name="dashboard-live-test")
-    live = DashboardLiveRepository(client[f"portal-live-{uuid.uuid4().hex[:6]}"]["dashboard_live"])
-    try:
-        now = datetime.now(UTC)
-        old = now - TOMBSTONE_KEEP - timedelta(minutes=1)
-        assert await live.move_request("cmp_l", "acc_l", "req_old", Stage.DONE, old) is True
-        # A late, older move of a finished request is refused; so is the same move again.
-        assert await live.move_request("cmp_l", "acc_l", "req_old", Stage.QUEUED, old + timedelta(seconds=1)) is False
-        assert await live.move_request("cmp_l", "acc_l", "req_old", Stage.DONE, old) is False
-        assert await live.move_request("cmp_l", "acc_l", "req_new", Stage.QUEUED, now, since=now) is True
-        # Dispatch may re-queue an assignment: the later event wins, an earlier one does not.
-        assert await live.move_request("cmp_l", "acc_l", "req_new", Stage.ASSIGNED, now + timedelta(seconds=2)) is True
-        assert await live.move_request("cmp_l", "acc_l", "req_new", Stage.OFFERED, now + timedelta(seconds=1)) is False
-        assert await live.move_request("cmp_l", "acc_l", "req_new", Stage.QUEUED, now + timedelta(seconds=3)) is True
-        assert await live.technician("cmp_l", "acc_l", "tec_a", "available", 2) is True
-        assert await live.technician("cmp_l", "acc_l", "tec_a", "offline", 1) is False
-
-        assert await live.prune(now) == 1
-        doc = await live.get("cmp_l")
-        assert doc is not None and set(doc["requests"]) == {"req_new"}
-        assert doc["requests"]["req_new"]["stage"] == "queued" and doc["technicians"]["tec_a"]["state"] == "available"
-        assert await live.collection.count_documents({}) == 1
-    finally:
-        await client.close()

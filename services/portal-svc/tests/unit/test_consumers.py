@@ -128,14 +128,15 @@ EVENTS_AND_CALLS: list[tuple[EventPayload, str]] = [
 ]
 
 
-# The dashboard's read models follow the same events, after the handler above (the envelope).
+# The dashboard's read models follow the same events, after the handler above (the envelope,
+# and for a request's move what the move returned).
 DASHBOARD_TOO = {
-    "availability.technician_available": "dashboard.technician_available",
-    "availability.technician_unavailable": "dashboard.technician_unavailable",
-    **{f"request_status.{m}": f"dashboard.{m}" for m in ("queued", "offered", "assigned", "rejected")},
-    "request_status.chat_started": "dashboard.chat_started",
-    "request_status.chat_ended": "dashboard.chat_ended",
+    "availability.technician_available": "dashboard.technician_changed",
+    "availability.technician_unavailable": "dashboard.technician_changed",
+    **{f"request_status.{m}": "dashboard.moved" for m in ("queued", "offered", "assigned", "chat_started")},
+    **{f"request_status.{m}": "dashboard.finished" for m in ("rejected", "chat_ended")},
 }
+MOVED = {"_id": "req_a", "status": "moved"}
 
 
 class Recorder:
@@ -144,9 +145,9 @@ class Recorder:
         self._calls = calls
 
     def __getattr__(self, method: str):
-        async def record(argument: Any) -> bool:
-            self._calls.append((f"{self._name}.{method}", argument))
-            return True
+        async def record(argument: Any, *more: Any) -> Any:
+            self._calls.append((f"{self._name}.{method}", (argument, *more) if more else argument))
+            return MOVED if self._name == "request_status" else True
 
         return record
 
@@ -178,7 +179,11 @@ async def test_each_event_reaches_its_handler(payload: EventPayload, call: str):
     )  # type: ignore[attr-defined]
     also = [DASHBOARD_TOO[call]] if call in DASHBOARD_TOO else []
     assert [name for name, _ in handlers.calls if name != "request_status.changed"] == [call, *also]
-    assert all(argument == event for name, argument in handlers.calls if name.startswith("dashboard."))
+    moves = ("dashboard.moved", "dashboard.finished")
+    assert all(
+        argument == event for name, argument in handlers.calls if name.startswith("dashboard.") and name not in moves
+    )
+    assert all(argument == (event, MOVED) for name, argument in handlers.calls if name in moves)
     received = handlers.calls[0][1]
     # Presence and record events hand over the payload; request moves need the envelope's id and time.
     assert received == (payload if call.startswith("availability") else event)

@@ -4,12 +4,15 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from portal_svc.domain.dashboard import (
     SAMPLE_CAP,
+    DayShare,
     bucket_id,
     days_back,
     figures,
     median,
     percentile,
+    request_figures,
     sample_push,
+    with_unfinished,
 )
 
 
@@ -63,8 +66,45 @@ def test_figures_pool_the_days_and_count_abandonment_and_satisfaction():
 
 
 def test_samples_are_capped_to_the_newest_values():
-    clause = sample_push("waits", 12.34567)
-    assert clause == {"waits": {"$each": [12.346], "$slice": -SAMPLE_CAP}}
+    clause = sample_push("waits", [12.34567, 3])
+    assert clause == {"waits": {"$each": [12.346, 3.0], "$slice": -SAMPLE_CAP}}
+
+
+AT = datetime(2026, 3, 10, 23, 59, 30, tzinfo=UTC)
+
+
+def test_a_request_counts_on_the_utc_days_its_figures_happened():
+    ended = {
+        "submitted_at": AT,
+        "answered_at": AT + timedelta(seconds=40),
+        "chat_started_at": AT + timedelta(seconds=41),
+        "status": "ended",
+        "status_at": AT + timedelta(seconds=341),
+    }
+    shares = request_figures(ended)
+    # Submitted before midnight, answered and handled after it.
+    assert shares[date(2026, 3, 10)] == DayShare(counts={"requests": 1})
+    assert shares[date(2026, 3, 11)] == DayShare(counts={"answered": 1}, samples={"waits": [40.0], "handling": [300.0]})
+    # A chat start that overtook its assignment answers the request too.
+    started = {"submitted_at": AT, "chat_started_at": AT + timedelta(seconds=5), "status": "chat_open"}
+    assert request_figures(started)[date(2026, 3, 10)].samples == {"waits": [5.0]}
+    waiting = {"submitted_at": AT, "status": "queued", "status_at": AT}
+    assert request_figures(waiting) == {date(2026, 3, 10): DayShare(counts={"requests": 1})}
+
+
+def test_only_the_customers_own_cancellation_is_abandonment():
+    cancelled = {"submitted_at": AT, "status": "cancelled", "status_at": AT}
+    assert request_figures(cancelled)[date(2026, 3, 10)].counts == {"requests": 1, "abandoned": 1}
+    deleted = {**cancelled, "rejection_reason": "company_deleted"}
+    assert request_figures(deleted)[date(2026, 3, 10)].counts == {"requests": 1}
+
+
+def test_unfinished_requests_add_to_the_stored_buckets():
+    stored = {"2026-03-10": {"day": "2026-03-10", "requests": 2, "waits": [10.0]}}
+    unfinished = [{"submitted_at": AT, "answered_at": AT + timedelta(seconds=4), "status": "assigned"}]
+    merged = with_unfinished(stored, unfinished)
+    assert merged["2026-03-10"] == {"day": "2026-03-10", "requests": 3, "answered": 1, "waits": [10.0, 4.0]}
+    assert stored["2026-03-10"]["requests"] == 2  # the stored buckets are left alone
 
 
 def test_the_csv_export_quotes_what_needs_quoting():

@@ -1,4 +1,4 @@
-"""The customer side's portal cache: bounded staleness, immediate on this replica's changes."""
+"""The customer side's portal cache: bounded staleness, changes forgotten at once and passed on."""
 
 from typing import Any
 
@@ -49,3 +49,19 @@ async def test_misses_are_not_cached_and_zero_disables_the_cache():
     assert await directory.by_subdomain("initech") is not None
     await directory.by_subdomain("initech")
     assert store.reads == 3
+
+
+async def test_a_change_forgets_here_and_is_told_to_the_other_replicas():
+    store, told = Store(), []
+    directory = PortalDirectory(store, store, ttl_seconds=30.0)  # type: ignore[arg-type]
+
+    async def tell(subdomains) -> None:
+        told.append(list(subdomains))
+
+    directory.told = tell
+    await directory.by_subdomain("globex")
+    store.portal["status"] = "inactive"
+    await directory.changed("globex")
+    assert told == [["globex"]]
+    assert (await directory.by_subdomain("globex"))["status"] == "inactive"  # type: ignore[index]
+    assert store.reads == 2

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from portal_svc.domain.hours import BusinessHours, open_state, reopening_text
-from portal_svc.domain.waits import estimate_wait, handling_times
+from portal_svc.domain.waits import estimate_wait, newest_handling
 
 OFFICE = BusinessHours.model_validate(
     {
@@ -66,11 +66,8 @@ def test_estimate_uses_the_median_and_the_technicians_serving():
     assert estimate_wait(1, [60], serving=0) == 60
 
 
-def test_handling_times_come_from_ended_chats_only():
-    t0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-    docs = [
-        {"company_id": "c", "status": "ended", "chat_started_at": t0, "status_at": t0.replace(minute=5)},
-        {"company_id": "c", "status": "cancelled", "status_at": t0},
-        {"company_id": "c", "status": "ended", "status_at": t0},  # never chatted
-    ]
-    assert handling_times(docs) == {"c": [300.0]}
+def test_the_newest_handling_times_span_yesterday_and_today():
+    yesterday = {"day": "2026-12-01", "handling": [10.0, 20.0, 30.0]}
+    today = {"day": "2026-12-02", "handling": [40.0]}
+    assert newest_handling([today, yesterday], 3) == [20.0, 30.0, 40.0]
+    assert newest_handling([{"day": "2026-12-02"}], 3) == []

@@ -89,9 +89,12 @@ def bootstrap(settings: Settings) -> Service:
     consumers.register(runtime.broker, runtime.service, handlers)
 
     runtime.every(settings.presence_lease_seconds / 3, handlers.presence.renew_leases, name="presence-leases")
-    # A grace period ends at most this late (a fraction of it, at most a second).
-    runtime.every(min(1.0, settings.presence_grace_seconds / 5), handlers.presence.expire_graces, name="presence-grace")
-    runtime.every(settings.email_retry_seconds, handlers.alerts.resend_pending, name="email-retry")
+    # A grace period ends at most this late (a fraction of it, at most a second); the store
+    # is only read when one may have ended.
+    runtime.every(
+        min(1.0, settings.presence_grace_seconds / 5), handlers.presence.expire_graces_when_due, name="presence-grace"
+    )
+    runtime.every(settings.email_retry_seconds, handlers.alerts.resend_when_due, name="email-retry")
     runtime.every(settings.alert_cleanup_seconds, handlers.alerts.settle, name="alert-settle")
     runtime.every(settings.status_history_purge_seconds, handlers.status_log.history.purge, name="status-history-purge")
 

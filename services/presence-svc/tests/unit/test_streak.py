@@ -28,14 +28,19 @@ class FakeTechnicians:
         return self.technician
 
     async def asked(
-        self, technician_id: str, request_id: str, deadline: datetime, *, at: datetime
-    ) -> Technician | None:
+        self, technician_ids: list[str], request_id: str, deadline: datetime, *, at: datetime
+    ) -> list[Technician]:
         before = self.asks.get(request_id)
         self.asks[request_id] = deadline if before is None or before < deadline else before
-        return self._bump(at) if before is not None and before < deadline else None
+        return [self._bump(at)] if before is not None and before < deadline else []
 
-    async def assignment_asked(self, technician_id: str, request_id: str, at: datetime) -> None:
-        self.asks[request_id] = at
+    async def assigned(self, technician_id: str, request_id: str, *, ask_at: datetime | None) -> Technician:
+        if ask_at is not None:
+            self.asks[request_id] = ask_at
+        else:
+            self.asks.pop(request_id, None)
+            self.technician = replace(self.technician, missed=0)
+        return self.technician
 
     async def lapsed(self, technician_id: str, request_id: str, *, at: datetime) -> Technician | None:
         return self._bump(at) if self.asks.pop(request_id, None) is not None else None
@@ -47,16 +52,17 @@ class FakeTechnicians:
         self.technician = replace(self.technician, missed=0)
         return True
 
-    async def answered(self, technician_id: str, request_id: str) -> None:
-        self.asks.pop(request_id, None)
-        self.technician = replace(self.technician, missed=0)
-
     async def forget_ask(self, technician_ids: list[str], request_id: str) -> None:
         self.asks.pop(request_id, None)
 
-    async def chat_opened(self, *args: Any) -> None: ...
-
-    async def chat_closed(self, *args: Any) -> None: ...
+    async def chat_closed(
+        self, technician_id: str, request_id: str, *, answered: bool = False, forget_ask: bool = False
+    ) -> Technician:
+        if answered or forget_ask:
+            self.asks.pop(request_id, None)
+        if answered:
+            self.technician = replace(self.technician, missed=0)
+        return self.technician
 
     async def miss_and_stop(self, technician_id: str, *, limit: int) -> bool:
         if self.technician.chosen is not ChosenStatus.AVAILABLE or self.technician.missed < limit:
@@ -82,7 +88,7 @@ class FakePresence:
     async def reconcile(self, technician_id: str, correlation_id: str) -> None:
         self.reconciled += 1
 
-    async def announce(self, technician_id: str) -> None: ...
+    async def announce(self, technician_id: str, technician: Technician | None = None) -> None: ...
 
 
 def envelope(payload: Any) -> Envelope[Any]:

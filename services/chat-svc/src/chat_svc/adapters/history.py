@@ -14,7 +14,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
-from chat_svc.adapters.sessions import HIDDEN, to_session
+from chat_svc.adapters.sessions import SESSION_FIELDS, to_session
 from chat_svc.domain.model import ChatSession, SessionState
 
 DUPLICATE_KEY = 11000
@@ -31,7 +31,7 @@ class HistoryRepository:
         await self.collection.create_index([("account_id", ASCENDING), ("opened_at", DESCENDING)], sparse=True)
 
     async def get(self, session_id: str) -> ChatSession | None:
-        document = await self.collection.find_one({"_id": session_id}, HIDDEN)
+        document = await self.collection.find_one({"_id": session_id}, SESSION_FIELDS)
         return to_session(document) if document else None
 
     async def exists(self, session_id: str) -> bool:
@@ -65,7 +65,7 @@ class HistoryRepository:
         if state is SessionState.ACTIVE:
             return []
         cursor = (
-            self.collection.find({**query, "state": SessionState.COMPLETED}, HIDDEN)
+            self.collection.find({**query, "state": SessionState.COMPLETED}, SESSION_FIELDS)
             .sort("opened_at", DESCENDING)
             .limit(limit)
         )

@@ -18,6 +18,11 @@ def counts_key(replica: str) -> str:
     return replica_field(replica).removeprefix("customers.")
 
 
+def _aware(moment: datetime) -> datetime:
+    # The store may hand datetimes back without their (UTC) zone.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class Replicas:
     def __init__(self, collection: AsyncCollection, replica: str, *, lease_seconds: float) -> None:
         self.collection = collection
@@ -34,14 +39,19 @@ class Replicas:
         """Renew this replica's lease and learn which others are alive (a periodic task)."""
         now = datetime.now(UTC)
         await self.collection.update_one({"_id": self.key}, {"$set": {"expires_at": now + self.lease}}, upsert=True)
-        await self.refresh(now)
-        await self.collection.delete_many({"expires_at": {"$lt": now - self.lease}})
+        if await self.refresh(now):
+            await self.collection.delete_many({"expires_at": {"$lt": now - self.lease}})
 
-    async def refresh(self, now: datetime | None = None) -> None:
-        """Learn which replicas are alive now."""
+    async def refresh(self, now: datetime | None = None) -> bool:
+        """Learn which replicas are alive now; True when a lease long expired is left (a
+        replica that died: its document can go). One read of a collection of a few documents."""
         now = now or datetime.now(UTC)
-        alive = await self.collection.find({"expires_at": {"$gt": now}}, {"_id": 1}).to_list()
-        self.live = frozenset({self.key, *(document["_id"] for document in alive)})
+        leases = {
+            document["_id"]: _aware(document["expires_at"])
+            async for document in self.collection.find({}, {"expires_at": 1})
+        }
+        self.live = frozenset({self.key, *(key for key, expires in leases.items() if expires > now)})
+        return any(expires < now - self.lease for expires in leases.values())
 
     def unknown(self, counts: dict[str, int] | None) -> bool:
         """Whether `counts` has sockets of a replica not known to be alive (a newer one?)."""

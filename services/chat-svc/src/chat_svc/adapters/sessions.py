@@ -8,7 +8,7 @@ database and never need a transaction. Hot paths address documents by `_id` only
 scans (abandonment, archiving) are periodic and over a collection that stays small.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -17,10 +17,11 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from chat_svc.adapters.messages import TIMELINE_FIELDS, append_step
 from chat_svc.domain.model import ChatSession, SessionState
 from contracts import Envelope
 from contracts.vocabulary import EndedBy, SessionOutcome
-from servicekit.outbox import OUTBOX, OutboxCollection
+from servicekit.outbox import OUTBOX, OutboxCollection, merge_updates
 
 
 def to_session(document: dict[str, Any]) -> ChatSession:
@@ -49,8 +50,35 @@ def to_session(document: dict[str, Any]) -> ChatSession:
     )
 
 
-# Outbox bookkeeping and per-replica socket counts stay out of what the handlers read.
-HIDDEN = {"_outbox": 0, "_outbox_lease": 0, "customers": 0}
+SESSION_FIELDS = {
+    field: 1
+    for field in (
+        "request_id",
+        "account_id",
+        "company_id",
+        "technician_id",
+        "customer_name",
+        "description",
+        "assignment",
+        "state",
+        "opened_at",
+        "ended_at",
+        "ended_by",
+        "outcome",
+        "notes",
+        "correlation_id",
+        "bucket",
+        "technician_joined",
+        "technician_name",
+        "awaiting_technician",
+        "guests",
+    )
+}
+"""What the handlers read of a session: not its messages (bucket 0, see `adapters.messages`),
+outbox bookkeeping or per-replica socket counts."""
+
+ARCHIVED = {OUTBOX: 0, "_outbox_lease": 0, "customers": 0}
+"""A session as the history keeps it: with its messages."""
 
 
 def replica_field(replica: str) -> str:
@@ -75,13 +103,13 @@ class SessionRepository:
         await self.collection.create_index([("state", ASCENDING), ("ended_at", ASCENDING)])
 
     async def get(self, session_id: str) -> ChatSession | None:
-        document = await self.collection.find_one({"_id": session_id}, HIDDEN)
+        document = await self.collection.find_one({"_id": session_id}, SESSION_FIELDS)
         if document is None or document["state"] == SessionState.CANCELLED:
             return None
         return to_session(document)
 
     async def raw(self, session_id: str) -> dict[str, Any] | None:
-        return await self.collection.find_one({"_id": session_id}, HIDDEN)
+        return await self.collection.find_one({"_id": session_id}, SESSION_FIELDS)
 
     async def insert_open(self, fields: dict[str, Any], events: list[Envelope[Any]]) -> bool:
         """Open a session; False when a document for that request already exists."""
@@ -106,7 +134,7 @@ class SessionRepository:
             {"_id": session_id, "state": SessionState.ACTIVE, "assignment": {"$lt": assignment}},
             {"$set": changes},
             return_document=ReturnDocument.AFTER,
-            projection=HIDDEN,
+            projection=SESSION_FIELDS,
         )
         return to_session(document) if document else None
 
@@ -123,7 +151,7 @@ class SessionRepository:
             },
             {"$set": {"awaiting_technician": True}},
             return_document=ReturnDocument.AFTER,
-            projection=HIDDEN,
+            projection=SESSION_FIELDS,
         )
         return to_session(document) if document else None
 
@@ -135,7 +163,7 @@ class SessionRepository:
             {"_id": session_id, "state": SessionState.ACTIVE, **_older_guest_step(technician_id, sequence)},
             {"$set": {f"guests.{technician_id}": name, f"guest_seq.{technician_id}": sequence}},
             return_document=ReturnDocument.AFTER,
-            projection=HIDDEN,
+            projection=SESSION_FIELDS,
         )
         return to_session(document) if document else None
 
@@ -147,7 +175,7 @@ class SessionRepository:
             {"_id": session_id, "state": SessionState.ACTIVE, **_older_guest_step(technician_id, sequence)},
             {"$unset": {f"guests.{technician_id}": ""}, "$set": {f"guest_seq.{technician_id}": sequence}},
             return_document=ReturnDocument.BEFORE,
-            projection=HIDDEN,
+            projection=SESSION_FIELDS,
         )
         if before is None:
             return None
@@ -162,7 +190,7 @@ class SessionRepository:
             {"$setOnInsert": {**fields, "state": SessionState.CANCELLED}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
-            projection=HIDDEN,
+            projection=SESSION_FIELDS,
         )
         # An upsert returning the document after the change always finds one.
         assert document is not None
@@ -171,6 +199,38 @@ class SessionRepository:
     async def note_bucket(self, session_id: str, bucket: int) -> None:
         """Move the newest-bucket hint forward (once per full bucket)."""
         await self.collection.update_one({"_id": session_id}, {"$max": {"bucket": bucket}})
+
+    async def technician_arrives(
+        self,
+        session_id: str,
+        technician_id: str,
+        notice: dict[str, Any],
+        size: int,
+        *,
+        account_id: str,
+        companies: Collection[str],
+    ) -> dict[str, Any] | None:
+        """The first join of the session's technician — who may act for its company
+        (`companies` of `account_id`) and did not send it back to the queue — marked, with
+        its notice stored in bucket 0, in one write; the session document after it (its
+        messages included). None when it is not that: a later join, someone else, no
+        access, ended, or bucket 0 is full."""
+        step, update = append_step(notice, size)
+        return await self.collection.find_one_and_update(
+            {
+                "_id": session_id,
+                "state": SessionState.ACTIVE,
+                "technician_id": technician_id,
+                "technician_joined": {"$ne": True},
+                "awaiting_technician": {"$ne": True},
+                "account_id": account_id,
+                "company_id": {"$in": sorted(companies)},
+                **step,
+            },
+            {**update, "$set": {"technician_joined": True}},
+            return_document=ReturnDocument.AFTER,
+            projection={**SESSION_FIELDS, **TIMELINE_FIELDS},
+        )
 
     async def claim_technician_join(self, session_id: str, technician_id: str) -> bool:
         """True for the first join of the current technician (worth a system message)."""
@@ -195,29 +255,39 @@ class SessionRepository:
         at: datetime,
         events: Sequence[Envelope[Any]],
         extra_filter: dict[str, Any] | None = None,
-    ) -> ChatSession | None:
+        notice: dict[str, Any] | None = None,
+        size: int = 0,
+    ) -> tuple[ChatSession, int] | None:
         """Close `session` if it is still active with the same technician (a transfer in
-        between makes this lose); its events are stored by the same write and published."""
-        document = await self.writer.update(
-            {
-                "_id": session.session_id,
-                "state": SessionState.ACTIVE,
-                "technician_id": session.technician_id,
-                **(extra_filter or {}),
-            },
-            {
-                "$set": {
-                    "state": SessionState.COMPLETED,
-                    "ended_at": at,
-                    "ended_by": ended_by,
-                    "outcome": outcome,
-                    "notes": notes,
-                    "customer_away_since": None,
-                }
-            },
-            events,
-        )
-        return to_session(document) if document else None
+        between makes this lose); its events are stored by the same write and published.
+
+        With `notice`, the same write stores it as the closing notice in bucket 0 and seals
+        it (and refuses when bucket 0 is full or sealed). Returns the session after, and the
+        notice's number (0 when none was stored)."""
+        filter: dict[str, Any] = {
+            "_id": session.session_id,
+            "state": SessionState.ACTIVE,
+            "technician_id": session.technician_id,
+            **(extra_filter or {}),
+        }
+        update: dict[str, Any] = {
+            "$set": {
+                "state": SessionState.COMPLETED,
+                "ended_at": at,
+                "ended_by": ended_by,
+                "outcome": outcome,
+                "notes": notes,
+                "customer_away_since": None,
+            }
+        }
+        if notice is not None:
+            step, append = append_step(notice, size, close=True)
+            filter.update(step)
+            update = merge_updates(update, append)
+        document = await self.writer.update(filter, update, events, projection={**SESSION_FIELDS, "n": 1})
+        if document is None:
+            return None
+        return to_session(document), document.get("n", 0) if notice is not None else 0
 
     async def wrap_up(self, session_id: str, technician_id: str, outcome: SessionOutcome, notes: str) -> bool:
         """Records the outcome and notes of an ended session of `technician_id` (by `_id`)."""
@@ -226,6 +296,16 @@ class SessionRepository:
             {"$set": {"outcome": outcome, "notes": notes}},
         )
         return result.matched_count == 1
+
+    async def customer_arrives(self, session_id: str, replica: str) -> dict[str, Any] | None:
+        """Like `customer_joined`, returning bucket 0 of the messages (the history a joining
+        socket reads) from the same write; None when the session is no longer active."""
+        return await self.collection.find_one_and_update(
+            {"_id": session_id, "state": SessionState.ACTIVE},
+            {"$inc": {replica_field(replica): 1}, "$set": {"customer_away_since": None}},
+            return_document=ReturnDocument.AFTER,
+            projection=TIMELINE_FIELDS,
+        )
 
     async def customer_joined(self, session_id: str, replica: str) -> None:
         """One more customer socket on `replica`; the customer is present again."""
@@ -251,7 +331,9 @@ class SessionRepository:
 
     async def active(self) -> list[dict[str, Any]]:
         """Every active session (a periodic scan over the small live collection)."""
-        return await self.collection.find({"state": SessionState.ACTIVE}, {OUTBOX: 0, "_outbox_lease": 0}).to_list()
+        return await self.collection.find(
+            {"state": SessionState.ACTIVE}, {OUTBOX: 0, "_outbox_lease": 0, "messages": 0}
+        ).to_list()
 
     async def finished(self, before: datetime, limit: int) -> list[dict[str, Any]]:
         """Ended sessions ready to leave the live collection: ended before `before`, and
@@ -259,11 +341,15 @@ class SessionRepository:
         return (
             await self.collection.find(
                 {"state": SessionState.COMPLETED, "ended_at": {"$lte": before}, OUTBOX: {"$exists": False}},
-                HIDDEN,
+                ARCHIVED,
             )
             .limit(limit)
             .to_list()
         )
+
+    async def archivable(self, session_id: str) -> dict[str, Any] | None:
+        """One session as the history keeps it (re-read after sealing it)."""
+        return await self.collection.find_one({"_id": session_id}, ARCHIVED)
 
     async def delete_finished(self, ids: Sequence[str]) -> None:
         if ids:
@@ -278,6 +364,8 @@ class SessionRepository:
     async def search(self, query: dict[str, Any], *, state: SessionState | None, limit: int) -> Sequence[ChatSession]:
         states = [state] if state else [SessionState.ACTIVE, SessionState.COMPLETED]
         cursor = (
-            self.collection.find({**query, "state": {"$in": states}}, HIDDEN).sort("opened_at", DESCENDING).limit(limit)
+            self.collection.find({**query, "state": {"$in": states}}, SESSION_FIELDS)
+            .sort("opened_at", DESCENDING)
+            .limit(limit)
         )
         return [to_session(document) async for document in cursor]

@@ -18,6 +18,7 @@ from chat_svc.config import Settings
 from chat_svc.domain.closing import CLOSE_POLICY
 from chat_svc.domain.errors import FrameTooLarge, InvalidFrame
 from chat_svc.domain.frames import error_frame
+from chat_svc.domain.model import Author
 from chat_svc.entrypoints.schemas import CLIENT_FRAME, EndFrame, MessageFrame, ResumeFrame, TypingFrame
 from chat_svc.handlers import Handlers
 from chat_svc.handlers.live import LiveChat, Participant
@@ -51,7 +52,9 @@ def ws_router(auth: Authenticator, handlers: Handlers, settings: Settings) -> AP
                     code="token_in_url",
                 )
             principal = auth.principal(websocket)
-            session, author = await live.authorize(principal, session_id)
+            # A technician's first join here is authorized by the write that records it.
+            deferred = live.defers(principal, session_id)
+            session, author = (None, Author.TECHNICIAN) if deferred else await live.authorize(principal, session_id)
             key = token_key(bearer_token(websocket) or "")
             await hub.reserve_socket(key)
         except DomainError as error:
@@ -59,28 +62,41 @@ def ws_router(auth: Authenticator, handlers: Handlers, settings: Settings) -> AP
             return
         connection = Connection(
             websocket,
-            session.session_id,
+            session_id,
             author,
             key,
             settings.socket_send_queue,
             person_id=principal.subject,
-            account_id=session.account_id,
-            company_id=session.company_id,
+            account_id=session.account_id if session else principal.account_id,
+            company_id=session.company_id if session else "",
         )
-        participant = live.participant(connection, principal, session)
-        connection.start()
+        attached = False
+        participant: Participant | None = None
         try:
+            if session is None:
+                try:
+                    participant, attached = await live.arrive(
+                        connection, principal, websocket.query_params.get("after")
+                    )
+                except DomainError as error:
+                    await refuse(websocket, error)
+                    return
+            else:
+                participant = live.participant(connection, principal, session)
+            connection.start()
             try:
-                await live.attach(participant, websocket.query_params.get("after"))
+                if not attached:
+                    await live.attach(participant, websocket.query_params.get("after"))
             except DomainError as error:
                 connection.send(error_frame(error.code, error.message))
                 connection.close(CLOSE_POLICY, f"{error.code}: {error.message}"[:120])
             await _read(websocket, live, participant, settings)
         finally:
             await hub.release_socket(key)
-            await live.detach(participant)
+            if participant is not None:
+                await live.detach(participant)
             await connection.stop()
-            hub.forget(session.session_id)
+            hub.forget(session_id)
 
     return router
 

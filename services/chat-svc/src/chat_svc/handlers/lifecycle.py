@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chat_svc.adapters.history import HistoryRepository
+from chat_svc.adapters.messages import new_entry, to_message
 from chat_svc.adapters.replicas import Replicas
 from chat_svc.adapters.sessions import to_session
 from chat_svc.domain.closing import CLOSE_NORMAL, CLOSE_POLICY
@@ -94,6 +95,9 @@ class Lifecycle:
             "state": SessionState.ACTIVE,
             "opened_at": now,
             "bucket": 0,
+            # Bucket 0 of the messages (see `adapters.messages`).
+            "messages": [],
+            "n": 0,
             "technician_joined": False,
             # The customer has not connected yet: the abandonment clock starts now.
             "customer_away_since": now,
@@ -233,44 +237,76 @@ class Lifecycle:
         extra_filter: dict[str, Any] | None = None,
         technician_id: str | None = None,
         known: ChatSession | None = None,
+        reread: bool = True,
     ) -> ChatSession | None:
         """End an active session; None when it was not active (already ended, or not ours).
 
-        `known` is the session as the caller just read it (saves a read); when it turns out
-        stale (a transfer meanwhile) the session is read again once."""
-        ended: ChatSession | None = None
-        for attempt in range(2):
+        `known` is the session as the caller read it (saves a read); when it turns out
+        stale (a transfer meanwhile) the session is read again once, unless not `reread`."""
+        ended: tuple[ChatSession, int] | None = None
+        notice: dict[str, Any] | None = None
+        if technician_id is not None:
+            extra_filter = {**(extra_filter or {}), "awaiting_technician": {"$ne": True}}
+        for attempt in range(2 if reread else 1):
             session = known if known is not None and attempt == 0 else await self.sessions.get(session_id)
             if session is None or not session.is_active:
                 return None
             if technician_id is not None and (session.technician_id != technician_id or session.awaiting_technician):
                 return None
-            # The write stores ChatSessionEnded with the state change and publishes it.
-            ended = await self.sessions.end(
-                session,
-                ended_by=ended_by,
-                outcome=outcome,
-                notes=notes,
-                at=datetime.now(UTC),
-                events=[self._ended_event(session, ended_by, outcome)],
-                extra_filter=extra_filter,
-            )
+            # The write stores ChatSessionEnded with the state change and publishes it; while
+            # the chat is short, the closing notice (sealing the timeline) rides in it too.
+            notice = None
+            if self.timeline.bucket_hint(session_id, session.bucket) == 0:
+                notice = new_entry(Author.SYSTEM, end_notice(ended_by), datetime.now(UTC))
+            ended = await self._end_write(session, ended_by, outcome, notes, extra_filter, notice)
+            if ended is None and notice is not None:
+                # Bucket 0 is full (or the session changed): the notice goes to the newest bucket.
+                notice = None
+                ended = await self._end_write(session, ended_by, outcome, notes, extra_filter, None)
             if ended is not None or known is None:
                 break
         if ended is None:
             return None
-        # The closing notice seals the timeline: no message can follow it.
-        notice = await self.timeline.store(
-            session_id, Author.SYSTEM, end_notice(ended_by), bucket=ended.bucket, close=True
-        )
+        closed, seq = ended
+        self.timeline.forget(session_id)
+        message = None
+        if notice is not None and seq:
+            message = to_message(session_id, seq, notice)
+        else:
+            # No message can follow the closing notice: it seals the newest bucket.
+            stored = await self.timeline.store(
+                session_id, Author.SYSTEM, end_notice(ended_by), bucket=closed.bucket, close=True
+            )
+            message = stored.message if stored is not None else None
         frames = []
-        if notice is not None:
-            ended = replace(ended, last_seq=notice.message.seq)
-            frames.append(message_frame(notice.message))
-        frames.append(session_frame(ended))
+        if message is not None:
+            closed = replace(closed, last_seq=message.seq)
+            frames.append(message_frame(message))
+        frames.append(session_frame(closed))
         await self.hub.publish(session_id, frames, close=(CLOSE_NORMAL, "session ended"))
         log.info("chat session ended", session_id=session_id, ended_by=ended_by, outcome=outcome)
-        return ended
+        return closed
+
+    async def _end_write(
+        self,
+        session: ChatSession,
+        ended_by: EndedBy,
+        outcome: SessionOutcome,
+        notes: str,
+        extra_filter: dict[str, Any] | None,
+        notice: dict[str, Any] | None,
+    ) -> tuple[ChatSession, int] | None:
+        return await self.sessions.end(
+            session,
+            ended_by=ended_by,
+            outcome=outcome,
+            notes=notes,
+            at=datetime.now(UTC),
+            events=[self._ended_event(session, ended_by, outcome)],
+            extra_filter=extra_filter,
+            notice=notice,
+            size=self.messages.size,
+        )
 
     def _ended_event(self, session: ChatSession, ended_by: EndedBy, outcome: SessionOutcome) -> Envelope[Any]:
         ended = ChatSessionEnded(
@@ -324,17 +360,19 @@ class Lifecycle:
 
     async def archive_due(self) -> int:
         """Move sessions ended more than `archive_after` ago, with their messages, to the
-        history; delete history past retention and old cancellation markers."""
+        history."""
         now = datetime.now(UTC)
         finished = await self.sessions.finished(now - self.archive_after, ARCHIVE_BATCH)
         bucket_ids: list[str] = []
         archived: list[dict[str, Any]] = []
         for document in finished:
-            buckets = await self.messages.documents(document["_id"])
-            if not buckets or not buckets[-1].get("closed"):
+            # A short chat is its session document alone: nothing more to read.
+            buckets, sealed = await self.messages.overflow(document)
+            if not sealed:
                 # Ended by a process that died before its closing notice: seal it now.
-                await self.messages.seal(document["_id"], document.get("bucket", 0))
-                buckets = await self.messages.documents(document["_id"])
+                await self.messages.seal(document["_id"], document)
+                document = await self.sessions.archivable(document["_id"]) or document
+                buckets, _ = await self.messages.overflow(document)
             ended_at = document["ended_at"]
             archived.extend([document, *({**bucket, "ended_at": ended_at} for bucket in buckets)])
             bucket_ids.extend(bucket["_id"] for bucket in buckets)
@@ -342,9 +380,14 @@ class Lifecycle:
         await self.history.store(archived)
         await self.messages.delete(bucket_ids)
         await self.sessions.delete_finished([document["_id"] for document in finished])
+        return len(finished)
+
+    async def forget_due(self) -> None:
+        """Delete history past retention and old cancellation markers (a periodic task:
+        retention counts in days, so once in a while is enough)."""
+        now = datetime.now(UTC)
         await self.history.forget(now - self.history_retention)
         await self.sessions.forget_cancelled(now - self.cancelled_retention)
-        return len(finished)
 
     async def archive_tick(self) -> None:
         if count := await self.archive_due():

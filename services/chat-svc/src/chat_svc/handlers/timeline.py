@@ -31,6 +31,10 @@ class Timeline:
         while len(self._buckets) > KNOWN_BUCKETS:
             self._buckets.popitem(last=False)
 
+    def forget(self, session_id: str) -> None:
+        """The session ended: nothing more is appended to it."""
+        self._buckets.pop(session_id, None)
+
     async def store(
         self,
         session_id: str,
@@ -55,13 +59,13 @@ class Timeline:
             close=close,
         )
         if appended is None:
-            self._buckets.pop(session_id, None)
+            self.forget(session_id)
             return None
         if appended.bucket > hint:
             # Once per full bucket: readers elsewhere start from the newer one.
             await self.sessions.note_bucket(session_id, appended.bucket)
         if close:
-            self._buckets.pop(session_id, None)
+            self.forget(session_id)
         else:
             self.saw_bucket(session_id, appended.bucket)
         return appended

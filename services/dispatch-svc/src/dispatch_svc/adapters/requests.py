@@ -15,6 +15,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from contracts import Envelope
+from contracts.vocabulary import ConnectionMode
 from dispatch_svc.adapters.contention import CONTENTION
 from dispatch_svc.domain.invitation import needs_closing
 from dispatch_svc.domain.request import FINISHED, Change, State
@@ -67,6 +68,24 @@ class RequestRepository:
         # without reading the request; the write's filter checks that it is still that very
         # unacknowledged assignment (a stale entry just falls back to reading).
         self._awaiting_ack: OrderedDict[str, Doc] = OrderedDict()
+        # Open Web offers as this process last wrote them (bounded): an accept acts on the
+        # remembered document with a write guarded by its revision, so it need not read it
+        # first; a stale entry (another worker changed it) only makes that write miss, and the
+        # accept then reads the request as usual.
+        self._open_offers: OrderedDict[str, Doc] = OrderedDict()
+
+    def _remember_offer(self, request: Doc) -> None:
+        if request.get("state") != State.OFFERED:
+            self._open_offers.pop(request["_id"], None)
+            return
+        self._open_offers[request["_id"]] = request
+        self._open_offers.move_to_end(request["_id"])
+        while len(self._open_offers) > ASSIGNMENTS_REMEMBERED:
+            self._open_offers.popitem(last=False)
+
+    def open_offer(self, request_id: str) -> Doc | None:
+        """The open Web offer as this process last wrote it, if it did (possibly stale)."""
+        return self._open_offers.get(request_id)
 
     def _remember_assignment(self, request: Doc | None) -> None:
         if request is None:
@@ -129,6 +148,9 @@ class RequestRepository:
         done = await self.live.update({"_id": request["_id"], "rev": request["rev"]}, update, events)
         if done is None:
             CONTENTION.lost_writes += 1
+            self._open_offers.pop(request["_id"], None)
+        else:
+            self._remember_offer(done)
         self._remember_assignment(done if done is not None else request)
         return done
 
@@ -158,6 +180,8 @@ class RequestRepository:
             update["$unset"] = {field: "" for field in change.unset}
         done = await self.live.update(query, update, events)
         self._remember_assignment(done)  # acknowledged, completed: no longer awaited
+        if done is not None:
+            self._remember_offer(done)
         return done
 
     async def waiting(self, company_id: str) -> list[Doc]:
@@ -197,17 +221,24 @@ class RequestRepository:
         )
         return {(d["company_id"], d["state"]) async for d in cursor}
 
-    async def offered_to(self, technician_id: str, company_ids: list[str] | None) -> list[Doc]:
-        query: Doc = {"state": State.OFFERED, "offered_to": technician_id}
+    async def stepping_back(self, technician_id: str, company_ids: list[str] | None) -> tuple[list[Doc], list[Doc]]:
+        """The technician's open offers and unacknowledged Queue assignments (of `company_ids`,
+        or all of them), in one query: (offers, assignments)."""
+        query: Doc = {
+            "$or": [
+                {"state": State.OFFERED, "offered_to": technician_id},
+                {
+                    "state": State.ASSIGNED,
+                    "technician_id": technician_id,
+                    "mode": ConnectionMode.QUEUE,
+                    "acknowledged": False,
+                },
+            ]
+        }
         if company_ids is not None:
             query["company_id"] = {"$in": company_ids}
-        return [d async for d in self.live.raw.find(query)]
-
-    async def unacknowledged_of(self, technician_id: str, company_ids: list[str] | None, mode: str) -> list[Doc]:
-        query: Doc = {"state": State.ASSIGNED, "technician_id": technician_id, "mode": mode, "acknowledged": False}
-        if company_ids is not None:
-            query["company_id"] = {"$in": company_ids}
-        return [d async for d in self.live.raw.find(query)]
+        found = [d async for d in self.live.raw.find(query)]
+        return [d for d in found if d["state"] == State.OFFERED], [d for d in found if d["state"] == State.ASSIGNED]
 
     async def transfers_to(self, technician_id: str, company_ids: list[str]) -> list[Doc]:
         """Chats a colleague asked the technician to take over, still waiting for an answer."""

@@ -130,10 +130,18 @@ class TechnicianRepository:
         return [d async for d in cursor]
 
     async def claim_slot(
-        self, technician_id: str, request_id: str, now: datetime, *, company_id: str, routable: bool
+        self,
+        technician_id: str,
+        request_id: str,
+        now: datetime,
+        *,
+        company_id: str,
+        routable: bool,
+        code_id: str | None = None,
     ) -> SlotClaim:
         """Takes one capacity slot for `request_id` at `now` if the technician may serve the
-        company now (and, with `routable`, is available for it).
+        company now (and, with `routable`, is available for it); with `code_id`, frees that
+        code's slot in the same write.
 
         Only the caller that added the slot may give it back, so a slot already held for
         this request (a concurrent claimer, or one that crashed) is never reported as ours.
@@ -141,10 +149,13 @@ class TechnicianRepository:
         query = slot_filter(technician_id, request_id) | {"company_ids": company_id}
         if routable:
             query |= {"available": True, "available_for": company_id}
-        result = await self.collection.update_one(
-            query,
-            {"$push": {"active": request_id}, "$set": {"last_assigned_at": now, f"claimed_at.{request_id}": now}},
-        )
+        update: Doc = {
+            "$push": {"active": request_id},
+            "$set": {"last_assigned_at": now, f"claimed_at.{request_id}": now},
+        }
+        if code_id is not None:
+            update |= {"$pull": {"code_ids": code_id}, "$unset": {f"code_claimed_at.{code_id}": ""}}
+        result = await self.collection.update_one(query, update)
         if result.modified_count:
             return SlotClaim.CLAIMED
         if await self.collection.count_documents({"_id": technician_id, "active": request_id}):
@@ -179,9 +190,18 @@ class TechnicianRepository:
         query = {"$or": [{"active.0": {"$exists": True}}, {"code_ids.0": {"$exists": True}}]}
         return [d async for d in self.collection.find(query)]
 
-    async def claim_code_slot(self, technician_id: str, code_id: str, limit: int, now: datetime) -> bool:
+    async def claim_code_slot(
+        self, technician_id: str, code_id: str, limit: int, now: datetime, *, company_id: str
+    ) -> bool:
+        """Takes one of the technician's `limit` code slots if they may serve the company now
+        (`domain.technician.may_serve`); False too when dispatch has no record of them."""
         result = await self.collection.update_one(
-            {"_id": technician_id, f"code_ids.{limit - 1}": {"$exists": False}},
+            {
+                "_id": technician_id,
+                "enabled": {"$ne": False},
+                "company_ids": company_id,
+                f"code_ids.{limit - 1}": {"$exists": False},
+            },
             {"$addToSet": {"code_ids": code_id}, "$set": {f"code_claimed_at.{code_id}": now}},
         )
         return bool(result.modified_count)

@@ -38,10 +38,24 @@ class CompanyDeletions:
         if not data.deleted:
             return
         await self.deleted.record(data.company_id, data.account_id, now())
-        cancelled = 0
-        for request in await self.requests.unserved_of(data.company_id):
-            cancelled += await self._cancel(request)
+        cancelled = await self._cancel_unserved(data.company_id)
         log.info("company deleted: waiting requests cancelled", company_id=data.company_id, cancelled=cancelled)
+
+    async def cancel_waiting(self, company_ids: list[str]) -> None:
+        """Cancels what waits for any deleted company of `company_ids` (the sweeper's list of
+        companies with waiting requests): a submission another worker routed before its copy
+        of the deleted companies had the deletion."""
+        deleted = await self.deleted.all()
+        for company_id in company_ids:
+            if company_id in deleted:
+                cancelled = await self._cancel_unserved(company_id)
+                log.info("deleted company: late requests cancelled", company_id=company_id, cancelled=cancelled)
+
+    async def _cancel_unserved(self, company_id: str) -> int:
+        cancelled = 0
+        for request in await self.requests.unserved_of(company_id):
+            cancelled += await self._cancel(request)
+        return cancelled
 
     async def _cancel(self, request: Doc | None) -> bool:
         for _ in range(MAX_ATTEMPTS):

@@ -53,9 +53,6 @@ class ConnectionCodes:
     async def issue(self, principal: Principal, company_id: str) -> Doc:
         if not principal.can_access_company(company_id):
             raise NotYourCompany()
-        technician = await self.technicians.ensure(principal.subject, principal.account_id, principal.company_ids)
-        if not may_serve(technician, company_id):
-            raise NotYourCompany()
         if self.portals is not None:
             mode = (await self.portals.modes_of([company_id])).get(company_id)
             # A company without a portal yet is not refused: its Phone portal may be on its way.
@@ -63,8 +60,16 @@ class ConnectionCodes:
                 raise NotPhoneMode(mode)
         code_id = new_id("cod")
         limit = self.settings.max_live_codes
-        if not await self.technicians.claim_code_slot(principal.subject, code_id, limit, now()):
-            raise TooManyCodes(limit)
+        # The claim's filter checks the access too; only a refusal reads (or first creates,
+        # from the token) the technician's record, to say why.
+        if not await self.technicians.claim_code_slot(principal.subject, code_id, limit, now(), company_id=company_id):
+            technician = await self.technicians.ensure(principal.subject, principal.account_id, principal.company_ids)
+            if not may_serve(technician, company_id):
+                raise NotYourCompany()
+            if not await self.technicians.claim_code_slot(
+                principal.subject, code_id, limit, now(), company_id=company_id
+            ):
+                raise TooManyCodes(limit)
         expires_at = now() + timedelta(seconds=self.settings.code_ttl_seconds)
         issued = self.announce.event(
             ConnectionCodeIssued(
@@ -171,28 +176,28 @@ class PhoneRouting:
         # The code is this request's now (possibly already retired by a sweep after a crash).
         code = live or retired
         assert code is not None
-        technician = await self.technicians.get(code["technician_id"])
-        if not may_serve(technician, company_id):
-            # Issued while the technician still had the company: it connects no one now.
-            await self.rejections.reject(request, RejectionReason.INVALID_CODE)
-            return
-        assert technician is not None
+        technician_id = code["technician_id"]
+        # The slot claim's filter checks the access as well (enabled, the company): the
+        # technician is read only when it refuses, to say why. Used, the code connects no one
+        # else: the same write frees its code slot (the sweeper files the code later).
         at = now()
         claim = await self.technicians.claim_slot(
-            technician["_id"], request["_id"], at, company_id=company_id, routable=False
+            technician_id, request["_id"], at, company_id=company_id, routable=False, code_id=code["_id"]
         )
         if claim is SlotClaim.HELD:
             return  # a crashed attempt holds the slot; the sweeper frees it and routes again
         if claim is SlotClaim.FULL:
+            if not may_serve(await self.technicians.get(technician_id), company_id):
+                # Issued while the technician still had the company: it connects no one now.
+                await self.rejections.reject(request, RejectionReason.INVALID_CODE)
+                return
             # The code stays usable: the customer can try again once the technician has room.
             await self.codes.give_back(code["_id"], request["_id"])
             await self.rejections.reject(request, RejectionReason.TECHNICIAN_UNAVAILABLE)
             return
-        change = requests.assign(request, technician["_id"], at, acknowledged=True, code_id=code["_id"])
+        change = requests.assign(request, technician_id, at, acknowledged=True, code_id=code["_id"])
         event = self.announce.about(request, announcements.assigned(request, change.set, alert=False))
         if await self.requests.apply(request, change, [event]) is None:
-            await self.technicians.release_slot(technician["_id"], request["_id"], claimed_at=at)
+            await self.technicians.release_slot(technician_id, request["_id"], claimed_at=at)
             return
-        log.info("request connected by code", request_id=request["_id"], technician_id=technician["_id"])
-        # Used, it connects no one else: its slot is free now, the sweeper files it later.
-        await self.technicians.release_code_slot(technician["_id"], code["_id"])
+        log.info("request connected by code", request_id=request["_id"], technician_id=technician_id)

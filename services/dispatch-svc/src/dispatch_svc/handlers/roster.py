@@ -2,7 +2,7 @@
 and presence (`TechnicianAvailable` / `TechnicianUnavailable`). Each is safe to run twice."""
 
 from contracts import Envelope, TechnicianAvailable, TechnicianUnavailable, TechnicianUpdated
-from contracts.vocabulary import ConnectionMode, WithdrawalReason
+from contracts.vocabulary import WithdrawalReason
 from dispatch_svc.adapters.requests import RequestRepository
 from dispatch_svc.adapters.technicians import TechnicianRepository
 from dispatch_svc.handlers.phone import ConnectionCodes
@@ -80,6 +80,7 @@ class TechnicianRoster:
 
     async def step_back(self, technician_id: str, company_ids: list[str] | None) -> None:
         """The technician can no longer take requests (of `company_ids`, or at all)."""
-        await self.web.withdraw_offers_of(technician_id, company_ids)
-        for request in await self.requests.unacknowledged_of(technician_id, company_ids, ConnectionMode.QUEUE):
+        offers, assignments = await self.requests.stepping_back(technician_id, company_ids)
+        await self.web.withdraw_offers(technician_id, offers)
+        for request in assignments:
             await self.router.requeue(request, WithdrawalReason.TECHNICIAN_UNAVAILABLE)

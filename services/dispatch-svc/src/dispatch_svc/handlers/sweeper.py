@@ -16,6 +16,7 @@ from dispatch_svc.domain import request as requests
 from dispatch_svc.domain.request import State
 from dispatch_svc.handlers.clock import now
 from dispatch_svc.handlers.common import Doc
+from dispatch_svc.handlers.companies import CompanyDeletions
 from dispatch_svc.handlers.invitation import Invitations
 from dispatch_svc.handlers.phone import ConnectionCodes
 from dispatch_svc.handlers.routing import Router
@@ -36,9 +37,11 @@ class Sweeper:
         connection_codes: ConnectionCodes,
         transfers: Transfers,
         invitations: Invitations,
+        companies: CompanyDeletions,
         *,
         stuck_after: float,
     ) -> None:
+        self.companies = companies
         self.transfers = transfers
         self.invitations = invitations
         self.requests = requests
@@ -59,6 +62,8 @@ class Sweeper:
         view = await self.requests.sweep_view(at, stuck)
         for request in view.due:
             failed += await self._attempt(self._repair(request, at), "request", request["_id"])
+        repair = self.companies.cancel_waiting(view.waiting_companies)
+        failed += await self._attempt(repair, "deleted companies", "-")
         for company_id in view.waiting_companies:
             failed += await self._attempt(self.router.serve_company(company_id), "company", company_id)
         if view.finished:

@@ -104,9 +104,9 @@ class WebRouting:
             emitted.append(self.announce.about(request, announcements.offered(request, candidates, expires_at)))
         await self.requests.apply(request, requests.offer(request, candidates, expires_at), emitted)
 
-    async def withdraw_offers_of(self, technician_id: str, company_ids: list[str] | None) -> None:
-        """Withdraws the technician's open offers (of `company_ids`, or all of them)."""
-        for request in await self.requests.offered_to(technician_id, company_ids):
+    async def withdraw_offers(self, technician_id: str, offers: list[Doc]) -> None:
+        """Withdraws the technician's open `offers` (as read)."""
+        for request in offers:
             for _ in range(MAX_ATTEMPTS):
                 withdrawal = self.announce.about(
                     request, announcements.withdrawn(request, [technician_id], WithdrawalReason.TECHNICIAN_UNAVAILABLE)

@@ -5,7 +5,8 @@ each ordered by its own counter:
 
 - `TechnicianUpdated` (portal-svc's own record, ordered by `revision`): `company_ids`,
   `capacity`, `display_name`, `enabled`;
-- presence events (ordered by `sequence`): `available`.
+- presence events (ordered by `sequence`): `available`, and `state` — what the supervisor
+  dashboard shows (available, away, paused, offline, removed), in the same write.
 
 A `TechnicianAvailable` built before an access change therefore cannot bring back a removed
 company or an old capacity: it no longer writes them. A technician is listed for a company
@@ -18,6 +19,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from portal_svc.adapters.mongo import Doc
+from portal_svc.domain.dashboard_live import TechnicianState
 
 # Fields the other source owns start out "unknown" when a source creates the document.
 _NO_RECORD: Doc = {"revision": 0, "company_ids": [], "capacity": 1, "enabled": False}
@@ -69,11 +71,19 @@ class AvailabilityRepository:
         return await self._upsert_if_newer(technician_id, "revision", revision, fields, _NO_PRESENCE)
 
     async def record_presence(
-        self, technician_id: str, sequence: int, *, account_id: str, available: bool, display_name: str, at: datetime
+        self,
+        technician_id: str,
+        sequence: int,
+        *,
+        account_id: str,
+        available: bool,
+        state: str,
+        display_name: str,
+        at: datetime,
     ) -> bool:
         """Applies a presence change unless a newer one is held. The name presence sends only
         fills a document the technician's record has not reached yet."""
-        fields = {"account_id": account_id, "available": available, "updated_at": at}
+        fields = {"account_id": account_id, "available": available, "state": state, "updated_at": at}
         return await self._upsert_if_newer(
             technician_id, "sequence", sequence, fields, {**_NO_RECORD, "display_name": display_name}
         )
@@ -83,11 +93,17 @@ class AvailabilityRepository:
             {"account_id": account_id, "company_ids": company_id, "available": True, "enabled": True}
         ).to_list()
 
+    async def states_in(self, company_id: str) -> list[Doc]:
+        """The enabled technicians of a company (by their record now) with their presence state."""
+        return await self._availability.find(
+            {"company_ids": company_id, "enabled": True}, {"state": 1, "available": 1}
+        ).to_list()
+
     async def mark_missing_unavailable(self, present_ids: list[str], updated_before: datetime) -> int:
         """Whoever is still marked available but absent from presence's snapshot went away
         unseen — unless an event about them arrived after the snapshot was asked for."""
         result = await self._availability.update_many(
             {"_id": {"$nin": present_ids}, "available": True, "updated_at": {"$lt": updated_before}},
-            {"$set": {"available": False}},
+            {"$set": {"available": False, "state": TechnicianState.OFFLINE.value}},
         )
         return result.modified_count

@@ -1,22 +1,23 @@
 """The `dashboard_days` collection: the supervisor dashboard's read model, ONE document per
 company and UTC day (`_id` = `{company}:{yyyy-mm-dd}`, see `domain.dashboard`).
 
-Every event is one upsert by `_id` with `$inc` counters and capped `$push` samples, absorbed
-at most once (`consume_once`: the filter requires the event id unseen). A redelivered event
-whose bucket already saw it matches nothing; the upsert then collides with the existing
-`_id` (DuplicateKeyError), which is exactly "already counted". Reads are a handful of
-`find_one` by `_id` (today and the 6 days before); old days are deleted periodically.
+Every count (a finished request's share of a day, a rating) is one upsert by `_id` with `$inc`
+counters and capped `$push` samples, absorbed at most once (`consume_once`: the filter
+requires its key unseen — the request's id, the rating event's id). A repeated count whose
+bucket already saw it matches nothing; the upsert then collides with the existing `_id`
+(DuplicateKeyError), which is exactly "already counted". A read is one `find` by `_id` (today
+and the 6 days before); old days are deleted periodically.
 """
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from portal_svc.domain.dashboard import bucket_id, day_of, sample_push
+from portal_svc.domain.dashboard import bucket_id, sample_push
 from servicekit.outbox import SEEN, consume_once, merge_updates
 
 HIDDEN = {SEEN: 0}
@@ -32,21 +33,20 @@ class DashboardRepository:
 
     async def record(
         self,
-        event_id: object,
+        key: object,
         *,
         company_id: str,
         account_id: str,
-        at: datetime,
+        day: date,
         counts: Mapping[str, int],
-        samples: Mapping[str, float] | None = None,
+        samples: Mapping[str, Sequence[float]] | None = None,
     ) -> bool:
-        """Count one event into the company's bucket for the day of `at`; False when that
-        event was already counted."""
-        day = day_of(at)
-        seen_filter, seen_update = consume_once(event_id)
+        """Count into the company's bucket for `day`, once per `key`; False when `key` was
+        already counted there."""
+        seen_filter, seen_update = consume_once(key)
         pushes: dict[str, Any] = {}
-        for field, value in (samples or {}).items():
-            pushes.update(sample_push(field, value))
+        for series, values in (samples or {}).items():
+            pushes.update(sample_push(series, values))
         update = merge_updates(
             {"$setOnInsert": {"company_id": company_id, "account_id": account_id, "day": day.isoformat()}},
             {"$inc": dict(counts)} if counts else {},
@@ -61,14 +61,14 @@ class DashboardRepository:
             return False
         return result.modified_count == 1 or result.upserted_id is not None
 
-    async def days(self, company_id: str, days: Sequence[date]) -> list[dict[str, Any]]:
-        """The buckets of these days that exist (a missing day had no events)."""
-        found = []
-        for day in days:
-            document = await self.collection.find_one({"_id": bucket_id(company_id, day)}, HIDDEN)
-            if document is not None:
-                found.append(document)
-        return found
+    async def days(
+        self, company_id: str, days: Sequence[date], *, fields: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """The buckets of these days that exist (a missing day had no counts), whole or with
+        `fields` only (and their `day`)."""
+        ids = [bucket_id(company_id, day) for day in days]
+        projection = {name: 1 for name in ("day", *fields)} if fields else HIDDEN
+        return await self.collection.find({"_id": {"$in": ids}}, projection).to_list()
 
     async def forget(self, before: date) -> int:
         """Delete the buckets of days before `before` (retention)."""

@@ -6,15 +6,16 @@ update by `_id` that applies at most once (`consume_once`) and only from a statu
 follow. A finished request (ended, rejected, cancelled) no longer moves, so a periodic task
 moves it, in batches, to the history collection: the live collection holds only requests in
 flight (and the few finished since the last batch), so the queries that scan it — queue
-positions, the outbox sweeper — cost what the live work costs, never what the past costs.
+positions, the dashboard's tiles, the outbox sweeper — cost what the live work costs, never
+what the past costs.
 History is only ever addressed by `_id` and expires after the configured retention.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, ReplaceOne
+from pymongo import ASCENDING, ReplaceOne, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
 from contracts import Envelope
@@ -22,6 +23,18 @@ from portal_svc.adapters.mongo import HIDDEN, Doc
 from servicekit.outbox import OUTBOX, OutboxCollection, consume_once, merge_updates
 
 ARCHIVE_BATCH = 500
+UNFINISHED_FIELDS = {
+    field: 1
+    for field in (
+        "status",
+        "status_at",
+        "submitted_at",
+        "queued_since",
+        "answered_at",
+        "chat_started_at",
+        "technician_id",
+    )
+}
 
 
 class RequestRepository:
@@ -56,15 +69,28 @@ class RequestRepository:
         event_id: object,
         occurred_at: datetime,
         newer_only: bool,
-    ) -> bool:
-        """One conditional update: the move applies once, and only from an allowed status."""
+        earliest: Doc | None = None,
+    ) -> Doc | None:
+        """One conditional update: the move applies once, and only from an allowed status.
+        Returns the request as the move left it (what the dashboard counts from, without a
+        read of its own), or None when it did not apply. `earliest` fields keep their
+        smallest value (`$min`)."""
         already, absorb = consume_once(event_id)
         query: Doc = {"_id": request_id, "status": {"$in": sorted(allowed_from)}, **already}
         if newer_only:
             query["status_at"] = {"$lt": occurred_at}
-        update = merge_updates({"$set": {**fields, "status_at": occurred_at}}, absorb)
-        result = await self._requests.update_one(query, update)
-        return bool(result.modified_count)
+        keep_earliest = {"$min": earliest} if earliest else {}
+        update = merge_updates({"$set": {**fields, "status_at": occurred_at}}, keep_earliest, absorb)
+        return await self._requests.find_one_and_update(
+            query, update, projection=HIDDEN, return_document=ReturnDocument.AFTER
+        )
+
+    async def unfinished_of(self, company_id: str, finished: frozenset[str]) -> list[Doc]:
+        """The company's requests still in flight (the live collection holds no others for
+        long): what the dashboard's tiles and the figures of unfinished requests come from."""
+        return await self._requests.find(
+            {"company_id": company_id, "status": {"$nin": sorted(finished)}}, UNFINISHED_FIELDS
+        ).to_list()
 
     async def change_status(
         self, request_id: str, allowed_from: frozenset[str], fields: Doc, events: Sequence[Envelope[Any]]
@@ -93,12 +119,7 @@ class RequestRepository:
         )
         return ahead + 1
 
-    async def archive_finished(
-        self,
-        finished: frozenset[str],
-        retention: timedelta,
-        on_batch: Callable[[list[Doc]], Awaitable[None]] | None = None,
-    ) -> int:
+    async def archive_finished(self, finished: frozenset[str], retention: timedelta) -> int:
         """Move one batch of finished requests to history; returns how many moved.
 
         A request still carrying unpublished events stays until the outbox has published
@@ -114,8 +135,6 @@ class RequestRepository:
             for doc in batch
         ]
         await self._history.bulk_write(copies, ordered=False)
-        if on_batch is not None:
-            await on_batch(batch)
         result = await self._requests.delete_many({"_id": {"$in": [doc["_id"] for doc in batch]}, **done})
         return result.deleted_count
 

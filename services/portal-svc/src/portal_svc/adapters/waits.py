@@ -1,36 +1,25 @@
-"""The `company_waits` collection: per company, the last handling times of its chats.
+"""A company's recent chat durations, for the queue's estimated wait.
 
-One small document per company (addressed by `_id`), the last `sample_size` chat durations
-in it: the queue's estimated wait reads it in one flat lookup, whatever the history. Samples
-are added when finished requests are archived — one `$push` per company per batch, nothing
-on a request's own path. A batch archived twice (a crash between its copy and its deletion)
-adds its samples twice: a median over the last few chats barely notices.
+They are the handling samples the dashboard's day buckets keep anyway (`adapters.dashboard`,
+counted when a request finishes): today's and yesterday's bucket, one `find` by `_id`, the
+newest `sample_size` of them. Nothing is written for the estimate alone.
 """
 
-from typing import Any
+from datetime import UTC, date, datetime
 
-from pymongo.asynchronous.collection import AsyncCollection
+from portal_svc.adapters.dashboard import DashboardRepository
+from portal_svc.domain.dashboard import days_back
+from portal_svc.domain.waits import newest_handling
 
-from portal_svc.domain.waits import handling_times
+DAYS = 2
+"""Today and yesterday: a company's first chats after midnight still have an estimate."""
 
 
 class WaitRepository:
-    def __init__(self, collection: AsyncCollection, *, sample_size: int) -> None:
-        self._waits = collection
+    def __init__(self, days: DashboardRepository, *, sample_size: int) -> None:
+        self._days = days
         self._size = sample_size
 
-    async def ensure_indexes(self) -> None:
-        """Addressed by `_id` only."""
-
-    async def record(self, company_id: str, seconds: list[float]) -> None:
-        await self._waits.update_one(
-            {"_id": company_id}, {"$push": {"handling": {"$each": seconds, "$slice": -self._size}}}, upsert=True
-        )
-
-    async def record_finished(self, requests: list[dict[str, Any]]) -> None:
-        for company_id, seconds in handling_times(requests).items():
-            await self.record(company_id, seconds)
-
-    async def recent_handling(self, company_id: str) -> list[float]:
-        doc = await self._waits.find_one({"_id": company_id}, {"handling": 1})
-        return list(doc.get("handling", [])) if doc else []
+    async def recent_handling(self, company_id: str, *, today: date | None = None) -> list[float]:
+        recent = days_back(today or datetime.now(UTC).date(), DAYS)
+        return newest_handling(await self._days.days(company_id, recent, fields=("handling",)), self._size)

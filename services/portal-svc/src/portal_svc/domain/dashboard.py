@@ -1,8 +1,14 @@
 """The supervisor dashboard's read model, pure: per-company per-day buckets and the figures
 computed from them (issue 16, feature 6).
 
+A request's figures come from its own record (`request_figures`): submitted, answered (first
+assignment, or the chat's start when that event came first) with its wait, handled (chat
+start to end), abandoned (cancelled by the customer). While the request is unfinished they
+are read from the live record itself; once it finishes they are counted into the buckets,
+one write per day concerned (almost always one), and the live record no longer counts.
+
 A bucket is ONE document per company and UTC day, addressed by `_id` = `{company}:{yyyy-mm-dd}`
-(`bucket_id`), so every event costs one write by `_id` however many days are kept. Counts are
+(`bucket_id`), so every count costs one write by `_id` however many days are kept. Counts are
 `$inc`ed; waits and handling times go into capped arrays (`$push` with `$slice`), a bounded
 sample: medians and p90s are exact up to `SAMPLE_CAP` values a day and an even sample of the
 most recent ones beyond. Days are UTC days (documented: a desk in another zone sees its
@@ -11,7 +17,7 @@ most recent ones beyond. Days are UTC days (documented: a desk in another zone s
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -21,11 +27,14 @@ RETENTION_DAYS = 35
 """Older buckets are deleted (the dashboard shows today and the last 7 days)."""
 
 
+def as_utc(at: datetime) -> datetime:
+    """Naive datetimes are taken as UTC, as the store returns them."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
 def day_of(at: datetime) -> date:
-    """The UTC day `at` falls in (naive datetimes are taken as UTC, as the store returns them)."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).date()
+    """The UTC day `at` falls in."""
+    return as_utc(at).date()
 
 
 def bucket_id(company_id: str, at: datetime | date) -> str:
@@ -116,6 +125,69 @@ def figures(buckets: Iterable[Mapping[str, Any]]) -> Figures:
     )
 
 
-def sample_push(field: str, value: float) -> dict[str, Any]:
-    """The `$push` clause adding `value` to a capped sample (the newest `SAMPLE_CAP` kept)."""
-    return {field: {"$each": [round(float(value), 3)], "$slice": -SAMPLE_CAP}}
+def sample_push(series: str, values: Sequence[float]) -> dict[str, Any]:
+    """The `$push` clause adding `values` to a capped sample (the newest `SAMPLE_CAP` kept)."""
+    return {series: {"$each": [round(float(value), 3) for value in values], "$slice": -SAMPLE_CAP}}
+
+
+@dataclass
+class DayShare:
+    """What one request adds to one day's bucket."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    samples: dict[str, list[float]] = field(default_factory=dict)
+
+    def count(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def sample(self, name: str, seconds: float | None) -> None:
+        if seconds is not None:
+            self.samples.setdefault(name, []).append(round(seconds, 3))
+
+
+def _seconds(start: object, end: object) -> float | None:
+    if not isinstance(start, datetime) or not isinstance(end, datetime):
+        return None
+    seconds = (as_utc(end) - as_utc(start)).total_seconds()
+    return seconds if seconds >= 0 else None
+
+
+def request_figures(doc: Mapping[str, Any]) -> dict[date, DayShare]:
+    """A request record's share of the figures, by UTC day: submitted on the day of its
+    submission, answered (with its wait) on the day of its first assignment, handled on the
+    day its chat ended, abandoned on the day the customer cancelled it."""
+    shares: dict[date, DayShare] = {}
+
+    def on(at: datetime) -> DayShare:
+        return shares.setdefault(day_of(at), DayShare())
+
+    submitted = doc["submitted_at"]
+    on(submitted).count("requests")
+    # Every chat opens on an assignment: a chat start that overtook its assignment answers too.
+    answered = doc.get("answered_at") or doc.get("chat_started_at")
+    if isinstance(answered, datetime):
+        share = on(answered)
+        share.count("answered")
+        share.sample("waits", _seconds(submitted, answered))
+    status, at = doc.get("status"), doc.get("status_at")
+    if isinstance(at, datetime):
+        if status == "ended" and isinstance(doc.get("chat_started_at"), datetime):
+            on(at).sample("handling", _seconds(doc["chat_started_at"], at))
+        elif status == "cancelled" and not doc.get("rejection_reason"):
+            on(at).count("abandoned")  # the customer's own cancellation (a company's deletion has a reason)
+    return shares
+
+
+def with_unfinished(
+    buckets: Mapping[str, Mapping[str, Any]], unfinished: Iterable[Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The stored buckets (by ISO day) plus the shares of the requests not finished yet."""
+    merged = {day: dict(bucket) for day, bucket in buckets.items()}
+    for doc in unfinished:
+        for day, share in request_figures(doc).items():
+            bucket = merged.setdefault(day.isoformat(), {"day": day.isoformat()})
+            for name, count in share.counts.items():
+                bucket[name] = int(bucket.get(name, 0)) + count
+            for name, values in share.samples.items():
+                bucket[name] = [*bucket.get(name, ()), *values]
+    return merged

@@ -6,6 +6,7 @@ the median recent chat. A median, not a mean: one chat left open all afternoon m
 turn every estimate into hours. No recent chats means no estimate (rather than a guess).
 """
 
+from collections.abc import Iterable, Mapping
 from statistics import median
 from typing import Any
 
@@ -21,14 +22,7 @@ def estimate_wait(position: int, recent_handling_seconds: list[float], serving: 
     return max(MIN_ESTIMATE_SECONDS, round(rounds * typical))
 
 
-def handling_times(finished: list[dict[str, Any]]) -> dict[str, list[float]]:
-    """Chat durations by company, from finished requests (ended ones that had a chat)."""
-    found: dict[str, list[float]] = {}
-    for doc in finished:
-        started, ended = doc.get("chat_started_at"), doc.get("status_at")
-        if doc.get("status") != "ended" or started is None or ended is None:
-            continue
-        seconds = (ended - started).total_seconds()
-        if seconds >= 0:
-            found.setdefault(doc["company_id"], []).append(seconds)
-    return found
+def newest_handling(buckets: Iterable[Mapping[str, Any]], size: int) -> list[float]:
+    """The newest `size` chat durations of some day buckets (each keeps its own newest last)."""
+    pooled = [seconds for bucket in sorted(buckets, key=lambda b: b["day"]) for seconds in bucket.get("handling", ())]
+    return pooled[-size:]

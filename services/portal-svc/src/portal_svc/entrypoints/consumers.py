@@ -40,46 +40,41 @@ def register(broker: RabbitBroker, service: str, handlers: Handlers) -> None:
 
     @subscribe(broker, service, TechnicianAvailable)
     async def on_technician_available(event: Envelope[TechnicianAvailable]) -> None:
-        await availability.technician_available(event.data)
-        await handlers.dashboard.technician_available(event)
+        if await availability.technician_available(event.data):
+            await handlers.dashboard.technician_changed(event)
         await _tell_waiting_customers(event.data.company_ids)
 
     @subscribe(broker, service, TechnicianUnavailable)
     async def on_technician_unavailable(event: Envelope[TechnicianUnavailable]) -> None:
-        await availability.technician_unavailable(event.data)
-        await handlers.dashboard.technician_unavailable(event)
+        if await availability.technician_unavailable(event.data):
+            await handlers.dashboard.technician_changed(event)
         await _tell_waiting_customers(event.data.company_ids)
 
+    # The dashboard follows the request records that the status moves leave (one write each),
+    # and counts a request into its day when its finishing move is done.
     @subscribe(broker, service, RequestQueued)
     async def on_request_queued(event: Envelope[RequestQueued]) -> None:
-        await status.queued(event)
-        await handlers.dashboard.queued(event)
+        await handlers.dashboard.moved(event, await status.queued(event))
 
     @subscribe(broker, service, RequestOffered)
     async def on_request_offered(event: Envelope[RequestOffered]) -> None:
-        await status.offered(event)
-        await handlers.dashboard.offered(event)
+        await handlers.dashboard.moved(event, await status.offered(event))
 
     @subscribe(broker, service, RequestAssigned)
     async def on_request_assigned(event: Envelope[RequestAssigned]) -> None:
-        await status.assigned(event)
-        await handlers.dashboard.assigned(event)
+        await handlers.dashboard.moved(event, await status.assigned(event))
 
     @subscribe(broker, service, RequestRejected)
     async def on_request_rejected(event: Envelope[RequestRejected]) -> None:
-        await status.rejected(event)
-        await handlers.dashboard.rejected(event)
+        await handlers.dashboard.finished(event, await status.rejected(event))
 
     @subscribe(broker, service, ChatSessionStarted)
     async def on_chat_started(event: Envelope[ChatSessionStarted]) -> None:
-        await status.chat_started(event)
-        await handlers.dashboard.chat_started(event)
+        await handlers.dashboard.moved(event, await status.chat_started(event))
 
     @subscribe(broker, service, ChatSessionEnded)
     async def on_chat_ended(event: Envelope[ChatSessionEnded]) -> None:
-        # After the status: the dashboard takes the handling time from the stored chat start.
-        await status.chat_ended(event)
-        await handlers.dashboard.chat_ended(event)
+        await handlers.dashboard.finished(event, await status.chat_ended(event))
 
     # Our own event: the customer panel's history of requests per customer e-mail.
     @subscribe(broker, service, RequestSubmitted)
@@ -87,11 +82,10 @@ def register(broker: RabbitBroker, service: str, handlers: Handlers) -> None:
         await handlers.customer_panel.submitted(event)
         await handlers.dashboard.submitted(event)
 
-    # The dashboard's day figures (abandonment, satisfaction); idempotent per event id.
+    # A request the customer cancelled was moved when asked; the dashboard counts it now.
     @subscribe(broker, service, RequestCancelled)
     async def on_request_cancelled(event: Envelope[RequestCancelled]) -> None:
-        await status.cancelled(event)
-        await handlers.dashboard.cancelled(event)
+        await handlers.dashboard.finished(event, await status.cancelled(event))
 
     @subscribe(broker, service, ChatSessionRated)
     async def on_chat_rated(event: Envelope[ChatSessionRated]) -> None:

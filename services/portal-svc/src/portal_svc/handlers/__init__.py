@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from portal_svc.adapters.portal_directory import PortalDirectory
 from portal_svc.adapters.ratelimit import Limit
 from portal_svc.handlers.accounts import Accounts
 from portal_svc.handlers.auth import StaffAuth
@@ -39,6 +40,8 @@ class Handlers:
     """Offline messages: left by customers, e-mailed, listed and answered by technicians."""
     dashboard: Dashboard
     """The supervisor dashboard's day figures and live state (read models fed by events)."""
+    directory: PortalDirectory
+    """The customer side's cache of portals (bootstrap passes its changes to every replica)."""
     supervisors: Supervisors
     """An account's read-only dashboard viewers (admin-managed)."""
     """Periodic and once-per-deployment upkeep (archiving, retention, limits, re-announcing)."""

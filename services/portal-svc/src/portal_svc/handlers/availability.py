@@ -1,7 +1,8 @@
 """The availability read model: who customers may pick at a Web portal, per company.
 
 Fed by `TechnicianUpdated` (company list, capacity, name, enabled; by `revision`) and by
-presence-svc (available or not; by `sequence`), each source writing only its own fields
+presence-svc (available or not, and the state the supervisor dashboard shows; by
+`sequence`), each source writing only its own fields
 (see `adapters.availability`). Seeded at start-up from our own technician records and from
 presence-svc's snapshot, asked until it answers.
 """
@@ -12,6 +13,7 @@ from contracts import TechnicianAvailable, TechnicianUnavailable, TechnicianUpda
 from portal_svc.adapters.availability import AvailabilityRepository
 from portal_svc.adapters.presence import PresenceClient, PresenceUnavailable
 from portal_svc.adapters.users import UserRepository
+from portal_svc.domain.dashboard_live import UNAVAILABLE_AS, TechnicianState
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
@@ -40,19 +42,24 @@ class AvailabilityReadModel:
         return applied
 
     async def technician_available(self, data: TechnicianAvailable) -> bool:
-        return await self._presence_changed(data.technician_id, data.account_id, data.sequence, True, data.display_name)
+        state = TechnicianState.AVAILABLE
+        return await self._presence_changed(
+            data.technician_id, data.account_id, data.sequence, state, data.display_name
+        )
 
     async def technician_unavailable(self, data: TechnicianUnavailable) -> bool:
-        return await self._presence_changed(data.technician_id, data.account_id, data.sequence, False, "")
+        state = UNAVAILABLE_AS[data.reason]
+        return await self._presence_changed(data.technician_id, data.account_id, data.sequence, state, "")
 
     async def _presence_changed(
-        self, technician_id: str, account_id: str, sequence: int, available: bool, display_name: str
+        self, technician_id: str, account_id: str, sequence: int, state: TechnicianState, display_name: str
     ) -> bool:
         applied = await self._availability.record_presence(
             technician_id,
             sequence,
             account_id=account_id,
-            available=available,
+            available=state is TechnicianState.AVAILABLE,
+            state=state.value,
             display_name=display_name,
             at=datetime.now(UTC),
         )

@@ -93,8 +93,8 @@ class Companies:
             raise Conflict("This company was changed meanwhile: reload and try again.", code="company_changed")
         portal = await self._portal_of(admin, company_id)
         if portal is not None:
-            # The portal page shows the company's name: this replica shows the new one at once.
-            self._directory.forget(portal["subdomain"])
+            # The portal page shows the company's name: every replica shows the new one at once.
+            await self._directory.changed(portal["subdomain"])
         return company_view(doc)
 
     async def delete(self, admin: Principal, company_id: str) -> dict[str, Any]:

@@ -2,10 +2,9 @@
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from portal_svc.adapters.markers import MarkerRepository
-from portal_svc.adapters.requests import RequestRepository
+from portal_svc.adapters.requests import ARCHIVE_BATCH, RequestRepository
 from portal_svc.domain.requests import FINISHED
 from portal_svc.handlers.technicians import Technicians
 from servicekit.logging import get_logger
@@ -23,7 +22,6 @@ class Housekeeping:
         *,
         history_retention: timedelta,
         deployment_version: str,
-        on_archived: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None,
         reannounce_companies: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         self._reannounce_companies = reannounce_companies
@@ -33,8 +31,6 @@ class Housekeeping:
         self._forget_expired_limits = forget_expired_limits
         self._retention = history_retention
         self._version = deployment_version
-        self._on_archived = on_archived
-        """Sees each batch of finished requests before it leaves (handling times for wait estimates)."""
         self.reannounced = False
         """Whether this deployment version's re-announcement is done (by us or a predecessor)."""
 
@@ -42,8 +38,10 @@ class Housekeeping:
         """Move finished requests out of the live collection, batch after batch."""
         total = 0
         finished = frozenset(s.value for s in FINISHED)
-        while moved := await self._requests.archive_finished(finished, self._retention, self._on_archived):
+        while moved := await self._requests.archive_finished(finished, self._retention):
             total += moved
+            if moved < ARCHIVE_BATCH:
+                break  # the last batch: looking again finds nothing (the next round takes newcomers)
         if total:
             log.info("finished requests archived", count=total)
         return total

@@ -109,8 +109,8 @@ class Portals:
                 return self.view(current)
             event = self._stamp(portal_configured(updated), correlation_id=portal_id)
             if await self._portals.change(portal_id, current["revision"], change, [event]) is not None:
-                # This replica serves the change at once; the others within their cache's bound.
-                self._directory.forget(current["subdomain"], updated["subdomain"])
+                # Every replica serves the change at once (or within its cache's bound).
+                await self._directory.changed(current["subdomain"], updated["subdomain"])
                 return self.view(updated)
         raise Conflict("the portal is being changed by someone else; try again", code="concurrent_change")
 

@@ -1,7 +1,9 @@
 """The customer-visible status of a request, moved by dispatch and chat events.
 
 Events may arrive late, twice or out of order; `domain.requests` says which status may
-follow which, and the repository applies each move once, conditionally.
+follow which, and the repository applies each move once, conditionally. Each move returns
+the request as it left it (None when it did not apply): the supervisor dashboard reads its
+live state and its figures from these records.
 """
 
 from collections.abc import Awaitable, Callable
@@ -17,6 +19,7 @@ from contracts import (
     RequestQueued,
     RequestRejected,
 )
+from portal_svc.adapters.mongo import Doc
 from portal_svc.adapters.requests import RequestRepository
 from portal_svc.domain.requests import MAY_FOLLOW, Status, ordered_by_time
 from servicekit.logging import get_logger
@@ -36,7 +39,9 @@ class RequestStatus:
         self._requests = requests
         self.changed = changed
 
-    async def _move(self, event: Envelope[Any], to: Status, fields: dict[str, Any]) -> bool:
+    async def _move(
+        self, event: Envelope[Any], to: Status, fields: dict[str, Any], earliest: dict[str, Any] | None = None
+    ) -> Doc | None:
         moved = await self._requests.move(
             event.data.request_id,
             allowed_from=frozenset(s.value for s in MAY_FOLLOW[to]),
@@ -44,6 +49,7 @@ class RequestStatus:
             event_id=event.event_id,
             occurred_at=event.occurred_at,
             newer_only=ordered_by_time(to),
+            earliest=earliest,
         )
         if not moved:
             # Duplicate, stale, or about a request that already finished: nothing to change.
@@ -53,30 +59,31 @@ class RequestStatus:
             await self.changed(event.data.company_id)
         return moved
 
-    async def queued(self, event: Envelope[RequestQueued]) -> bool:
+    async def queued(self, event: Envelope[RequestQueued]) -> Doc | None:
         return await self._move(event, Status.QUEUED, {"queued_since": event.data.queued_since})
 
-    async def offered(self, event: Envelope[RequestOffered]) -> bool:
+    async def offered(self, event: Envelope[RequestOffered]) -> Doc | None:
         return await self._move(event, Status.OFFERED, {"offer_expires_at": event.data.expires_at})
 
-    async def assigned(self, event: Envelope[RequestAssigned]) -> bool:
+    async def assigned(self, event: Envelope[RequestAssigned]) -> Doc | None:
         fields = {"technician_id": event.data.technician_id, "assignment": event.data.assignment}
-        return await self._move(event, Status.ASSIGNED, fields)
+        # The customer's wait ends at the first assignment (a re-queued request was answered once).
+        return await self._move(event, Status.ASSIGNED, fields, {"answered_at": event.data.assigned_at})
 
-    async def rejected(self, event: Envelope[RequestRejected]) -> bool:
+    async def rejected(self, event: Envelope[RequestRejected]) -> Doc | None:
         fields = {"rejection_reason": event.data.reason.value, "rejection_message": event.data.message}
         return await self._move(event, Status.REJECTED, fields)
 
-    async def cancelled(self, event: Envelope[RequestCancelled]) -> bool:
+    async def cancelled(self, event: Envelope[RequestCancelled]) -> Doc | None:
         """Cancelled by someone else than the customer (dispatch, for a deleted company): the
         customer's screen ends with the reason. The customer's own cancellation was applied
         when it was asked for, so its event changes nothing here."""
         if event.data.reason == "customer":
-            return False
+            return None
         fields = {"rejection_reason": event.data.reason, "rejection_message": event.data.message}
         return await self._move(event, Status.CANCELLED, fields)
 
-    async def chat_started(self, event: Envelope[ChatSessionStarted]) -> bool:
+    async def chat_started(self, event: Envelope[ChatSessionStarted]) -> Doc | None:
         fields = {
             "session_id": event.data.session_id,
             "technician_id": event.data.technician_id,
@@ -84,7 +91,7 @@ class RequestStatus:
         }
         return await self._move(event, Status.CHAT_OPEN, fields)
 
-    async def chat_ended(self, event: Envelope[ChatSessionEnded]) -> bool:
+    async def chat_ended(self, event: Envelope[ChatSessionEnded]) -> Doc | None:
         fields = {
             "session_id": event.data.session_id,
             "technician_id": event.data.technician_id,

@@ -1,6 +1,7 @@
 """The `portals` collection: which companies have a portal, and whether it is active."""
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -8,10 +9,24 @@ from pymongo.errors import DuplicateKeyError
 from contracts import PortalConfigured
 from contracts.vocabulary import PortalStatus
 
+RECENT_SECONDS = 5.0
+"""How long a portal's state this process read or saved is good enough for what the help
+centers are shown (not for routing, which always reads the store)."""
+
 
 class PortalRepository:
-    def __init__(self, collection: AsyncCollection) -> None:
+    def __init__(
+        self,
+        collection: AsyncCollection,
+        *,
+        recent_seconds: float = RECENT_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.collection = collection
+        self.recent_seconds = recent_seconds
+        self.clock = clock
+        self._recent: dict[str, tuple[float, bool | None]] = {}
+        """company id -> (when known, active; None: no portal). Bounded: companies, not requests."""
 
     async def ensure_indexes(self) -> None:
         """Nothing beyond `_id` (the company id): every query is by company."""
@@ -34,12 +49,28 @@ class PortalRepository:
             )
         except DuplicateKeyError:
             return False
+        # This replica's help centers see the change at once; the others' within `recent_seconds`.
+        self._recent[event.company_id] = (self.clock(), event.status is PortalStatus.ACTIVE)
         return True
 
     async def companies_with_portal(self, company_ids: Iterable[str]) -> dict[str, bool]:
-        """company id -> whether its portal is active, for those that have one."""
+        """company id -> whether its portal is active, for those that have one (read now)."""
         ids = list(company_ids)
         if not ids:
             return {}
         cursor = self.collection.find({"_id": {"$in": ids}}, {"status": 1})
-        return {doc["_id"]: doc["status"] == PortalStatus.ACTIVE.value async for doc in cursor}
+        found = {doc["_id"]: doc["status"] == PortalStatus.ACTIVE.value async for doc in cursor}
+        now = self.clock()
+        for company_id in ids:
+            self._recent[company_id] = (now, found.get(company_id))
+        return found
+
+    async def recent_companies_with_portal(self, company_ids: Iterable[str]) -> dict[str, bool]:
+        """The same, as known at most `recent_seconds` ago: for display only (a status frame
+        on every assignment and chat end must not read the portals each time)."""
+        ids = list(company_ids)
+        known = [self._recent.get(company_id) for company_id in ids]
+        oldest = self.clock() - self.recent_seconds
+        if any(entry is None or entry[0] < oldest for entry in known):
+            return await self.companies_with_portal(ids)
+        return {c: entry[1] for c, entry in zip(ids, known, strict=True) if entry is not None and entry[1] is not None}

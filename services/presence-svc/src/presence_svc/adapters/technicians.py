@@ -5,7 +5,8 @@ Every change is one conditional single-document write; availability events ride 
 same write through the outbox.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from contracts import Envelope, TechnicianUpdated
 from contracts.vocabulary import UnavailableReason
 from presence_svc.domain.availability import ChosenStatus, Lease, Routing, Technician
 from presence_svc.domain.preferences import Preferences
+from presence_svc.domain.status_history import ShownChange
 from servicekit.outbox import OutboxCollection
 
 
@@ -55,12 +57,32 @@ def _technician(doc: dict[str, Any]) -> Technician:
         chats_open=len(doc.get("chats") or {}),
         since=_aware(doc["since"]) if doc.get("since") else None,
         shown=doc.get("shown"),
+        history_days=tuple(doc["history_days"]) if "history_days" in doc else None,
     )
 
 
-LIVE_FIELDS = {"preferences": 0, "available_payload": 0, "asks": 0, "history_days": 0}
-"""What views of the technician never need (the offers map and history index stay small,
-but are only for the streak and history code)."""
+LIVE_FIELDS = {"preferences": 0, "available_payload": 0, "asks": 0}
+"""What views of the technician never need (the offers map stays small, but is only for the
+streak code)."""
+
+
+def _published_doc(published: Routing | None) -> dict[str, Any] | None:
+    if published is None:
+        return None
+    return {
+        "company_ids": list(published.company_ids),
+        "capacity": published.capacity,
+        "display_name": published.display_name,
+    }
+
+
+@dataclass(frozen=True)
+class Told:
+    """What routing is told about a technician (see `record`)."""
+
+    published: Routing | None
+    available_payload: dict[str, Any] | None
+    sequence: int
 
 
 def technician_with_preferences(doc: dict[str, Any]) -> tuple[Technician, Preferences]:
@@ -170,11 +192,12 @@ class TechnicianRepository:
 
     async def set_chosen(
         self, technician_id: str, chosen: ChosenStatus, reason: UnavailableReason = UnavailableReason.CHOSEN
-    ) -> None:
+    ) -> Technician | None:
+        """The technician after (None if unknown)."""
         change: dict[str, Any] = {"chosen": chosen.value, "chosen_reason": reason.value}
         if chosen is ChosenStatus.AVAILABLE:
             change["missed"] = 0  # choosing Available again is the technician's answer
-        await self.collection.update_one({"_id": technician_id}, {"$set": change})
+        return await self._change(technician_id, {"$set": change})
 
     async def miss_and_stop(self, technician_id: str, *, limit: int) -> bool:
         """Set the technician unavailable for missed requests if they still chose Available
@@ -194,27 +217,44 @@ class TechnicianRepository:
     # -- the streak of unanswered requests (`asks`: the open offers / assignments, by request) --
 
     async def asked(
-        self, technician_id: str, request_id: str, deadline: datetime, *, at: datetime
-    ) -> Technician | None:
-        """An offer (until `deadline`) reached the technician. A later offer of a request they
-        were already offered means the earlier one lapsed unanswered: the streak grows (the
-        technician as stored after; `at`, when dispatch said so, is kept as the latest miss).
-        None when nothing lapsed (a first offer, or a repeat)."""
-        field = f"asks.{request_id}"
-        doc = await self.collection.find_one_and_update(
-            {"_id": technician_id, field: {"$lt": deadline}},
-            {"$set": {field: deadline}, "$inc": {"missed": 1}, "$max": {"missed_at": at}},
-            projection=LIVE_FIELDS,
-            return_document=ReturnDocument.AFTER,
-        )
-        if doc is not None:
-            return _technician(doc)
-        await self.collection.update_one({"_id": technician_id, field: {"$exists": False}}, {"$set": {field: deadline}})
-        return None
+        self, technician_ids: list[str], request_id: str, deadline: datetime, *, at: datetime
+    ) -> list[Technician]:
+        """An offer (until `deadline`) reached these technicians. A later offer of a request one
+        was already offered means the earlier one lapsed unanswered: their streak grows (`at`,
+        when dispatch said so, is kept as the latest miss). The technicians whose streak grew,
+        as stored after (none for first offers and repeats).
 
-    async def assignment_asked(self, technician_id: str, request_id: str, at: datetime) -> None:
-        """A Queue assignment awaits the technician's acknowledgement (a lapse is a miss)."""
-        await self.collection.update_one({"_id": technician_id}, {"$set": {f"asks.{request_id}": at}})
+        A first offer to everyone, the usual case, is one write for all of them: the lapse
+        write and its read only run when some technician already had an ask of this request."""
+        ids = list(dict.fromkeys(technician_ids))
+        field = f"asks.{request_id}"
+        first = await self.collection.update_many(
+            {"_id": {"$in": ids}, field: {"$exists": False}}, {"$set": {field: deadline}}
+        )
+        if first.matched_count >= len(ids):
+            return []
+        # Moved on by the very write that counts the miss, so each lapse is counted once.
+        lapsed = await self.collection.update_many(
+            {"_id": {"$in": ids}, field: {"$lt": deadline}},
+            {"$set": {field: deadline}, "$inc": {"missed": 1}, "$max": {"missed_at": at}},
+        )
+        if not lapsed.modified_count:
+            return []
+        cursor = self.collection.find({"_id": {"$in": ids}, "missed": {"$gt": 0}}, LIVE_FIELDS)
+        return [_technician(doc) async for doc in cursor]
+
+    async def assigned(self, technician_id: str, request_id: str, *, ask_at: datetime | None) -> Technician | None:
+        """A request was assigned to the technician: one more chat open, and either an ask
+        awaiting their acknowledgement (a Queue assignment, since `ask_at`) or their own
+        answer (they took it: the streak starts again). One write; the technician after."""
+        field = f"asks.{request_id}"
+        change: dict[str, Any] = {"$set": {f"chats.{request_id}": True}}
+        if ask_at is not None:
+            change["$set"][field] = ask_at
+        else:
+            change["$set"]["missed"] = 0
+            change["$unset"] = {field: ""}
+        return await self._change(technician_id, change)
 
     async def lapsed(self, technician_id: str, request_id: str, *, at: datetime) -> Technician | None:
         """The technician's offer or assignment of the request lapsed (counted once: the ask
@@ -228,12 +268,6 @@ class TechnicianRepository:
             return_document=ReturnDocument.AFTER,
         )
         return _technician(doc) if doc else None
-
-    async def answered(self, technician_id: str, request_id: str) -> None:
-        """The technician accepted a request: the streak starts again."""
-        await self.collection.update_one(
-            {"_id": technician_id}, {"$unset": {f"asks.{request_id}": ""}, "$set": {"missed": 0}}
-        )
 
     async def acknowledged(self, technician_id: str, request_id: str, at: datetime) -> bool:
         """The technician acknowledged their Queue assignment at `at`: their answer, so the
@@ -257,28 +291,31 @@ class TechnicianRepository:
 
     # -- chats open (`chats`: request ids assigned to them whose chat has not ended) ---------
 
-    async def chat_opened(self, technician_id: str, request_id: str) -> None:
-        await self.collection.update_one({"_id": technician_id}, {"$set": {f"chats.{request_id}": True}})
+    async def chat_opened(self, technician_id: str, request_id: str) -> Technician | None:
+        return await self._change(technician_id, {"$set": {f"chats.{request_id}": True}})
 
-    async def chat_closed(self, technician_id: str, request_id: str) -> None:
-        await self.collection.update_one({"_id": technician_id}, {"$unset": {f"chats.{request_id}": ""}})
+    async def chat_closed(
+        self, technician_id: str, request_id: str, *, answered: bool = False, forget_ask: bool = False
+    ) -> Technician | None:
+        """The chat is no longer theirs (ended, moved, cancelled). `answered`: they answered the
+        request (the streak starts again); `forget_ask`: it is not theirs to answer any more.
+        Either way its ask goes in the same write. The technician after."""
+        change: dict[str, Any] = {"$unset": {f"chats.{request_id}": ""}}
+        if answered or forget_ask:
+            change["$unset"][f"asks.{request_id}"] = ""
+        if answered:
+            change["$set"] = {"missed": 0}
+        return await self._change(technician_id, change)
+
+    async def _change(self, technician_id: str, change: dict[str, Any]) -> Technician | None:
+        """One unconditional write by `_id`, returning the technician after (for the help
+        centers' status frame, without reading them again)."""
+        doc = await self.collection.find_one_and_update(
+            {"_id": technician_id}, change, projection=LIVE_FIELDS, return_document=ReturnDocument.AFTER
+        )
+        return _technician(doc) if doc else None
 
     # -- the state the roster shows, and the history index --------------------------------
-
-    async def mark_shown(self, technician_id: str, *, before: str | None, after: str, at: datetime) -> bool:
-        """Record that the shown state changed from `before` to `after`; False when another
-        call (any replica) recorded a change first, so each change is recorded once."""
-        result = await self.collection.update_one(
-            {"_id": technician_id, "shown": before}, {"$set": {"shown": after, "since": at}}
-        )
-        return result.modified_count == 1
-
-    async def add_history_day(self, technician_id: str, day: str, *, keep: int) -> None:
-        """Index of the days that have a history bucket (the newest `keep`, for paging by `_id`)."""
-        await self.collection.update_one(
-            {"_id": technician_id, "history_days": {"$ne": day}},
-            {"$push": {"history_days": {"$each": [day], "$slice": -keep}}},
-        )
 
     async def history_days(self, technician_id: str) -> tuple[str, list[str]] | None:
         """The technician's account and their history days (oldest first)."""
@@ -292,31 +329,40 @@ class TechnicianRepository:
         cursor = self.collection.find({"account_id": account_id, "enabled": True}, LIVE_FIELDS)
         return [_technician(doc) async for doc in cursor]
 
-    async def record_change(
+    async def record(
         self,
         technician: Technician,
         *,
-        published: Routing | None,
-        available_payload: dict[str, Any] | None,
-        sequence: int,
-        events: list[Envelope[Any]],
+        told: Told | None = None,
+        chosen: ChosenStatus | None = None,
+        shown: ShownChange | None = None,
+        keep_days: int = 0,
+        events: Sequence[Envelope[Any]] = (),
     ) -> Technician | None:
-        """Store what routing is now told, if nobody changed it meanwhile (same sequence);
-        the technician as stored after, or None when the sequence moved on."""
-        published_doc = (
-            None
-            if published is None
-            else {
-                "company_ids": list(published.company_ids),
-                "capacity": published.capacity,
-                "display_name": published.display_name,
+        """One conditional write of what changed for the technician as read (`technician`):
+        what routing is told (`told`, with its events), a newly chosen status (as chosen by
+        the technician: a missed-requests stop ends with it), the shown state. Only if
+        nobody changed routing (the sequence) nor, when `shown` is given, recorded a shown
+        state meanwhile; the technician as stored after, or None."""
+        filter: dict[str, Any] = {"_id": technician.technician_id, "sequence": technician.sequence}
+        change: dict[str, Any] = {"$set": {}}
+        if told is not None:
+            change["$set"] |= {
+                "sequence": told.sequence,
+                "published": _published_doc(told.published),
+                "available_payload": told.available_payload,
             }
-        )
-        after = await self.writer.update(
-            {"_id": technician.technician_id, "sequence": technician.sequence},
-            {"$set": {"sequence": sequence, "published": published_doc, "available_payload": available_payload}},
-            events,
-        )
+        if chosen is not None:
+            change["$set"] |= {"chosen": chosen.value, "chosen_reason": UnavailableReason.CHOSEN.value}
+            if chosen is ChosenStatus.AVAILABLE:
+                change["$set"]["missed"] = 0  # choosing Available again is the technician's answer
+        if shown is not None:
+            filter["shown"] = shown.before
+            change["$set"] |= {"shown": shown.after, "since": shown.at}
+            if shown.new_day is not None:
+                filter["history_days"] = {"$ne": shown.new_day}  # each day once, however stale the read
+                change["$push"] = {"history_days": {"$each": [shown.new_day], "$slice": -keep_days}}
+        after = await self.writer.update(filter, change, events)
         return _technician(after) if after is not None else None
 
     async def save_preferences(self, technician_id: str, preferences: Preferences, *, expected_version: int) -> bool:

@@ -7,7 +7,7 @@ changes of that, each exactly once, numbered by a per-technician `sequence`.
 """
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -63,6 +63,8 @@ class Technician:
     """When the state shown on the roster (available, or unavailable for a reason) began."""
     shown: str | None = None
     """That state as last recorded (`available` or the reason), to notice changes."""
+    history_days: tuple[str, ...] | None = None
+    """The days (ISO) that have a status history bucket, when read (None: not read)."""
 
     @property
     def effective(self) -> bool:
@@ -91,6 +93,13 @@ class Technician:
 
     def can_see_company(self, account_id: str, company_id: str) -> bool:
         return self.enabled and self.account_id == account_id and company_id in self.company_ids
+
+
+def choosing(technician: Technician, chosen: ChosenStatus) -> Technician:
+    """The technician once they chose `chosen` themselves (which ends a missed-requests stop;
+    choosing Available is their answer: the streak starts again)."""
+    missed = 0 if chosen is ChosenStatus.AVAILABLE else technician.missed
+    return replace(technician, chosen=chosen, chosen_reason=UnavailableReason.CHOSEN, missed=missed)
 
 
 @dataclass(frozen=True)

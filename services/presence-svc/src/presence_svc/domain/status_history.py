@@ -37,6 +37,17 @@ class StatusEntry:
         return {"at": self.at, "state": self.state, "actor": self.actor.value, "actor_id": self.actor_id}
 
 
+@dataclass(frozen=True)
+class ShownChange:
+    """The shown state of a technician changing from `before` to `after` at `at`."""
+
+    before: str | None
+    after: str
+    at: datetime
+    new_day: str | None
+    """The day (ISO) of `at`, when it is not yet among the technician's history days."""
+
+
 def bucket_id(technician_id: str, day: date) -> str:
     return f"{technician_id}:{day.isoformat()}"
 

@@ -41,8 +41,9 @@ def register(broker: RabbitBroker, service: str, handlers: Handlers) -> None:
 
     @subscribe(broker, service, RequestAssigned)
     async def request_assigned(event: Envelope[RequestAssigned]) -> None:
-        await handlers.alerts.assigned(event)
-        await handlers.streak.assigned(event)
+        # The streak's write on the assignee doubles as the alert's re-read of them.
+        assignee = await handlers.alerts.assigned(event, lambda: handlers.streak.assigned(event))
+        await handlers.presence.announce(event.data.technician_id, assignee)
 
     @subscribe(broker, service, RequestAcknowledged)
     async def request_acknowledged(event: Envelope[RequestAcknowledged]) -> None:

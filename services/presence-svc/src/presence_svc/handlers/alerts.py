@@ -13,6 +13,7 @@ same Message-ID, so a duplicate is recognisable by id.
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from contracts import Envelope, RequestAssigned, RequestCancelled, RequestOffered, RequestOfferWithdrawn
@@ -31,6 +32,7 @@ from presence_svc.domain.alerts import (
     still_visible,
     withdrawn_frame,
 )
+from presence_svc.domain.availability import Technician
 from presence_svc.domain.preferences import Preferences
 from presence_svc.handlers.presence import Channel
 from servicekit.logging import get_logger
@@ -40,6 +42,9 @@ log = get_logger(__name__)
 
 RESEND_BATCH = 50
 """Pending e-mails one retry tick sends at most (the next tick takes the rest)."""
+RESCAN = timedelta(minutes=1)
+"""How often the retry tick looks for pending e-mails it has no reason to expect: those of a
+replica that stopped before sending them (a restarted one looks at once)."""
 
 
 class AlertHandlers:
@@ -64,6 +69,8 @@ class AlertHandlers:
         """A technician whose help center dropped stays routable this long; alerts made
         meanwhile are stored for the replay when they reconnect (often on another replica)."""
         self._mail_tasks: set[asyncio.Task[None]] = set()
+        self._next_resend = datetime.min.replace(tzinfo=UTC)
+        """When an e-mail recorded here may be due for a retry (see `resend_when_due`)."""
 
     async def offered(self, event: Envelope[RequestOffered]) -> None:
         offer = event.data
@@ -83,10 +90,17 @@ class AlertHandlers:
             for technician_id in dict.fromkeys(offer.technician_ids)
         ]
         openings, preferences = await self._openings(alerts)
-        opened = await self.alerts.open(openings, email_due=datetime.now(UTC) + self.resend_after)
+        email_due = datetime.now(UTC) + self.resend_after
+        opened = await self.alerts.open(openings, email_due=email_due)
+        self._expect_emails(openings, email_due)
         await self._deliver(opened, openings, preferences)
 
-    async def assigned(self, event: Envelope[RequestAssigned]) -> None:
+    async def assigned(
+        self, event: Envelope[RequestAssigned], record: Callable[[], Awaitable[Technician | None]] | None = None
+    ) -> Technician | None:
+        """`record`: the assignment's own write on the assignee (the streak's), made here after
+        the alert opened, so that the assignee as it returns them is the re-read `_deliver`
+        needs. Returns that (None without `record`)."""
         assignment = event.data
         assignee: Opening | None = None
         preferences: dict[str, Preferences] = {}
@@ -109,17 +123,26 @@ class AlertHandlers:
         # the previous assignee of a re-assigned request). One write closes them all and
         # opens the assignee's.
         holders = await self.alerts.assign(assignee, request_id=assignment.request_id, at=event.occurred_at)
+        if assignee is not None:
+            self._expect_emails([assignee], datetime.now(UTC) + self.resend_after)
+        after = await record() if record is not None else None
         if holders is None:
-            return  # an older or repeated assignment
+            return after  # an older or repeated assignment
         for technician_id in holders:
             if assignment.alert and technician_id == assignment.technician_id:
                 continue
             await self.channel.send(technician_id, withdrawn_frame(assignment.request_id, WithdrawalReason.TAKEN.value))
         if assignee is not None:
-            await self._deliver([assignee.alert], [assignee], preferences)
+            current = None if record is None else {} if after is None else {after.technician_id: after}
+            await self._deliver([assignee.alert], [assignee], preferences, current)
+        return after
 
     async def offer_withdrawn(self, event: Envelope[RequestOfferWithdrawn]) -> None:
         withdrawal = event.data
+        if withdrawal.reason is WithdrawalReason.TAKEN:
+            # dispatch publishes it with the RequestAssigned of the same write, whose handling
+            # closes every alert of the request (and refuses later offers): nothing left here.
+            return
         closed = await self.alerts.close(withdrawal.request_id, withdrawal.technician_ids, at=event.occurred_at)
         for technician_id in closed:
             await self.channel.send(technician_id, withdrawn_frame(withdrawal.request_id, withdrawal.reason.value))
@@ -153,13 +176,28 @@ class AlertHandlers:
             if await self.alerts.close(alert.request_id, [technician_id], at=now):
                 await self.channel.send(technician_id, withdrawn_frame(alert.request_id, ACCESS_REVOKED))
 
+    def _expect_emails(self, openings: Sequence[Opening], due: datetime) -> None:
+        if any(opening.email_to for opening in openings):
+            self._next_resend = min(self._next_resend, due)
+
+    async def resend_when_due(self) -> None:
+        """Periodic (every retry interval): `resend_pending` once an e-mail recorded here may
+        be due, and at least every `RESCAN` (those nobody here recorded)."""
+        now = datetime.now(UTC)
+        if now >= self._next_resend:
+            await self.resend_pending(now)
+
     async def resend_pending(self, now: datetime | None = None) -> None:
-        """Periodic: send the e-mails of open alerts recorded more than `resend_after` ago and
-        still not confirmed sent. `now` lets a test act as a later tick."""
+        """Send the e-mails of open alerts recorded more than `resend_after` ago and still not
+        confirmed sent. `now` lets a test act as a later tick."""
         now = now or datetime.now(UTC)
+        self._next_resend = now + RESCAN
         emails = await self.alerts.claim_due_emails(now, retry_at=now + self.resend_after, limit=RESEND_BATCH)
         if not emails:
             return
+        # Claimed until `retry_at`: if this attempt fails too, they are due again then (and
+        # a full batch may have left others due now).
+        self._next_resend = min(self._next_resend, now if len(emails) == RESEND_BATCH else now + self.resend_after)
         technicians = await self.technicians.get_many(email.alert.technician_id for email in emails)
         for email in emails:
             found = technicians.get(email.alert.technician_id)
@@ -195,18 +233,26 @@ class AlertHandlers:
             openings.append(Opening(alert, tuple(prefs.contacts) if prefs.wants_email else ()))
         return openings, preferences
 
-    async def _deliver(self, opened: list[Alert], openings: list[Opening], preferences: dict[str, Preferences]) -> None:
+    async def _deliver(
+        self,
+        opened: list[Alert],
+        openings: list[Opening],
+        preferences: dict[str, Preferences],
+        current: dict[str, Technician] | None = None,
+    ) -> None:
+        """`current`: the technicians as read after the alerts opened, if the caller has that."""
         if not opened:
             return
         # Access may have been revoked while we decided, after whoever withdraws the open
         # alerts of a technician looked: one more read (of all the event's technicians at
         # once) closes that window.
         now = datetime.now(UTC)
-        current = await self.technicians.get_many(alert.technician_id for alert in opened)
+        if current is None:
+            found = await self.technicians.get_many(alert.technician_id for alert in opened)
+            current = {technician_id: pair[0] for technician_id, pair in found.items()}
         recipients = {opening.alert.technician_id: opening.email_to for opening in openings}
         for alert in opened:
-            found = current.get(alert.technician_id)
-            if not still_visible(found[0] if found else None, alert):
+            if not still_visible(current.get(alert.technician_id), alert):
                 await self.alerts.close(alert.request_id, [alert.technician_id], at=now)
                 continue
             prefs = preferences[alert.technician_id]

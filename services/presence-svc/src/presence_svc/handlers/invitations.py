@@ -17,11 +17,11 @@ class InvitationAlerts(HandOverAlerts):
 
     async def joined(self, event: Envelope[RequestColleagueJoined]) -> None:
         data = event.data
-        await self.technicians.chat_opened(data.technician_id, data.request_id)
+        after = await self.technicians.chat_opened(data.technician_id, data.request_id)
         await self.taken(data.technician_id, data.request_id)
-        await self.presence.announce(data.technician_id)
+        await self.presence.announce(data.technician_id, after)
 
     async def left(self, event: Envelope[RequestColleagueLeft]) -> None:
         data = event.data
-        await self.technicians.chat_closed(data.technician_id, data.request_id)
-        await self.presence.announce(data.technician_id)
+        after = await self.technicians.chat_closed(data.technician_id, data.request_id)
+        await self.presence.announce(data.technician_id, after)

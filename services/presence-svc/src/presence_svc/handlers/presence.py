@@ -21,14 +21,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from contracts import Envelope, EventPayload, PortalConfigured, TechnicianAvailable, TechnicianUnavailable
+from contracts import Envelope, PortalConfigured, TechnicianAvailable, TechnicianUnavailable
 from presence_svc.adapters.connections import ConnectionRegistry
 from presence_svc.adapters.portals import PortalRepository
-from presence_svc.adapters.technicians import TechnicianRepository
+from presence_svc.adapters.technicians import TechnicianRepository, Told
 from presence_svc.domain.availability import (
     BecameAvailable,
+    Change,
     ChosenStatus,
     Technician,
+    choosing,
     next_change,
     shown_state,
 )
@@ -120,6 +122,8 @@ class PresenceHandlers:
         self.status_log = status_log
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._renewal_failed = False
+        self._next_scan = datetime.min.replace(tzinfo=UTC)
+        """When a grace period this replica knows of may end (see `expire_graces_when_due`)."""
 
     # -- queries -------------------------------------------------------------------------
 
@@ -170,14 +174,26 @@ class PresenceHandlers:
         self, technician_id: str, account_id: str, status: ChosenStatus, correlation_id: str
     ) -> PresenceView:
         technician = await self.known(technician_id, account_id)
-        if not (await self.view(technician)).status_menu:
+        portals = await self.portals.companies_with_portal(technician.company_ids)
+        if not technician.has_status_menu(portals):
             raise NoPortal()
         async with self._locks[technician_id]:
-            if technician.chosen is not status or status is ChosenStatus.AVAILABLE:
-                # Choosing Available (again) also ends a missed-requests stop and its streak.
-                await self.technicians.set_chosen(technician_id, status)
-            await self._reconcile_locked(technician_id, correlation_id, actor=Actor.TECHNICIAN, actor_id=technician_id)
-        view = await self.me(technician_id, account_id)
+            # Choosing Available (again) also ends a missed-requests stop and its streak. The
+            # choice rides in the reconciliation's one write; the technician and portals just
+            # read are as fresh as any (that write is conditional on them).
+            change = technician.chosen is not status or status is ChosenStatus.AVAILABLE
+            after, portals = await self._reconcile_locked(
+                technician_id,
+                correlation_id,
+                technician,
+                portals,
+                chosen=status if change else None,
+                actor=Actor.TECHNICIAN,
+                actor_id=technician_id,
+            )
+        if after is None:
+            raise UnknownTechnician()
+        view = await self.view(after, portals)
         await self.channel.send(technician_id, status_frame(view))
         return view
 
@@ -208,9 +224,14 @@ class PresenceHandlers:
     async def detach(self, technician_id: str, *, last: bool) -> None:
         """A socket closed here; its last one starts the grace period (ended by the tick)."""
         try:
-            await self.technicians.detach(technician_id, self.leases.replica, now=self.leases.clock(), last=last)
+            after = await self.technicians.detach(
+                technician_id, self.leases.replica, now=self.leases.clock(), last=last
+            )
         except Exception as error:  # the store is away: the lease runs out by itself
             log.warning("lease not released", technician_id=technician_id, error=str(error))
+            return
+        if after is not None:
+            self._expect(after)
 
     async def renew_leases(self) -> None:
         """Periodic (every lease/3): vouch again for every technician with a socket here."""
@@ -229,13 +250,27 @@ class PresenceHandlers:
             for technician_id in technician_ids:
                 await self.reconcile(technician_id, f"renewed-{technician_id}")
 
+    async def expire_graces_when_due(self) -> None:
+        """Periodic (often): `expire_graces`, once a grace period may have ended.
+
+        Each scan notes when the earliest grace period of those it read can end; leases
+        only move that later (renewals, reconnections), except on the replica that ends one
+        (a last socket closing here) or makes someone available (a reconciliation here),
+        which notes it too. What no living replica noted — someone made available by a
+        replica that died before its own scan — waits for the next scan, at most a lease
+        later (as long as a dead replica's word is trusted anyway)."""
+        if self.leases.clock() >= self._next_scan:
+            await self.expire_graces()
+
     async def expire_graces(self) -> None:
-        """Periodic, on every replica: technicians routing counts as available whose leases
-        all ended more than the grace period ago become unavailable (exactly once overall:
-        the write is conditional on the sequence)."""
+        """On every replica: technicians routing counts as available whose leases all ended
+        more than the grace period ago become unavailable (exactly once overall: the write
+        is conditional on the sequence)."""
         now = self.leases.clock()
+        self._next_scan = now + self.leases.lease
         for technician in await self.technicians.published_available():
             if technician.live(now, self.leases.grace):
+                self._expect(technician)
                 continue
             async with self._locks[technician.technician_id]:
                 await self._reconcile_locked(
@@ -243,6 +278,12 @@ class PresenceHandlers:
                 )
             if stale := technician.stale_leases(now, self.leases.grace):
                 await self.technicians.forget_leases(technician.technician_id, stale)
+
+    def _expect(self, technician: Technician) -> None:
+        """Scan again by the time this technician's grace period may end, if they are available."""
+        if technician.published is not None and technician.leases:
+            ends = max(lease.until for lease in technician.leases.values()) + self.leases.grace
+            self._next_scan = min(self._next_scan, ends)
 
     async def revoke(self, technician_id: str) -> None:
         """Close the help centers of a technician who was removed or disabled, on every replica."""
@@ -259,79 +300,93 @@ class PresenceHandlers:
         technician_id: str,
         correlation_id: str,
         known: Technician | None = None,
+        known_portals: dict[str, bool] | None = None,
         *,
+        chosen: ChosenStatus | None = None,
         actor: Actor = Actor.SYSTEM,
         actor_id: str | None = None,
     ) -> tuple[Technician | None, dict[str, bool]]:
-        """Bring routing up to date, then record the shown state if it changed (with who caused it)."""
-        technician, portals = await self._route_locked(technician_id, correlation_id, known)
-        if technician is not None:
-            await self.status_log.record(technician, self.shown(technician, portals), actor, actor_id)
-        return technician, portals
-
-    async def _route_locked(
-        self, technician_id: str, correlation_id: str, known: Technician | None = None
-    ) -> tuple[Technician | None, dict[str, bool]]:
-        """Bring routing up to date; `known` is a fresh read of the technician, if the caller
-        has one. Returns the technician as stored afterwards, and their portals."""
+        """Bring routing up to date and record the shown state if it changed (with who caused
+        it), with the newly `chosen` status if any: ONE conditional write of all that changed
+        (its event with it), re-read and retried when someone else changed the technician
+        meanwhile. `known` is a fresh read of the technician and `known_portals` of their
+        portals, if the caller has them. Returns the technician as stored afterwards, and
+        their portals."""
         technician, portals = known, {}
         for _ in range(MAX_ATTEMPTS):
             if technician is None:
                 technician = await self.technicians.get(technician_id)
             if technician is None:
                 return None, {}
-            portals = await self.portals.companies_with_portal(technician.company_ids)
-            change = next_change(
-                technician,
-                live=technician.live(self.leases.clock(), self.leases.grace),
-                active_portal_companies={c for c, active in portals.items() if active},
-            )
-            if change is None:
-                return technician, portals
-            payload: EventPayload
-            if isinstance(change, BecameAvailable):
-                payload = TechnicianAvailable(
-                    technician_id=technician_id,
-                    account_id=technician.account_id,
-                    display_name=change.routing.display_name,
-                    company_ids=list(change.routing.company_ids),
-                    capacity=change.routing.capacity,
-                    sequence=change.sequence,
-                )
-                published, snapshot = change.routing, payload.model_dump(mode="json")
+            if known_portals is not None:
+                portals, known_portals = known_portals, None  # the first attempt only
             else:
-                payload = TechnicianUnavailable(
-                    technician_id=technician_id,
-                    account_id=technician.account_id,
-                    company_ids=list(change.company_ids),
-                    reason=change.reason,
-                    sequence=change.sequence,
-                )
-                published, snapshot = None, None
-            after = await self.technicians.record_change(
+                portals = await self.portals.companies_with_portal(technician.company_ids)
+            wanted = technician if chosen is None else choosing(technician, chosen)
+            live = wanted.live(self.leases.clock(), self.leases.grace)
+            active = {c for c, is_active in portals.items() if is_active}
+            change = next_change(wanted, live=live, active_portal_companies=active)
+            shown = self.status_log.change(technician, shown_state(wanted, live=live, active_portal_companies=active))
+            if change is None and shown is None and chosen is None:
+                self._expect(technician)
+                return technician, portals
+            told, payload = self._told(wanted, change) if change is not None else (None, None)
+            after = await self.technicians.record(
                 technician,
-                published=published,
-                available_payload=snapshot,
-                sequence=change.sequence,
-                events=[self._event(payload, correlation_id=correlation_id)],
+                told=told,
+                chosen=chosen,
+                shown=shown,
+                keep_days=self.status_log.keep_days,
+                events=[self._event(payload, correlation_id=correlation_id)] if payload is not None else [],
             )
             if after is not None:
-                log.info(
-                    "availability changed",
-                    technician_id=technician_id,
-                    event_type=payload.event_type,
-                    sequence=change.sequence,
-                )
+                if payload is not None:
+                    log.info(
+                        "availability changed",
+                        technician_id=technician_id,
+                        event_type=payload.event_type,
+                        sequence=payload.sequence,
+                    )
+                if shown is not None:
+                    await self.status_log.recorded(technician_id, shown, actor, actor_id)
+                self._expect(after)
                 return after, portals
             technician = None  # someone else changed it: read again
         log.warning("availability not reconciled: kept losing races", technician_id=technician_id)
+        if chosen is not None:  # the technician's choice stands, whatever the races
+            technician = await self.technicians.set_chosen(technician_id, chosen)
         return technician, portals
 
-    async def announce(self, technician_id: str) -> None:
-        """Tell the technician's open help centers (on any replica) what changed for them."""
-        technician = await self.technicians.get(technician_id)
+    @staticmethod
+    def _told(technician: Technician, change: Change) -> tuple[Told, TechnicianAvailable | TechnicianUnavailable]:
+        """What routing is to be told, and the event that tells it."""
+        if isinstance(change, BecameAvailable):
+            available = TechnicianAvailable(
+                technician_id=technician.technician_id,
+                account_id=technician.account_id,
+                display_name=change.routing.display_name,
+                company_ids=list(change.routing.company_ids),
+                capacity=change.routing.capacity,
+                sequence=change.sequence,
+            )
+            return Told(change.routing, available.model_dump(mode="json"), change.sequence), available
+        unavailable = TechnicianUnavailable(
+            technician_id=technician.technician_id,
+            account_id=technician.account_id,
+            company_ids=list(change.company_ids),
+            reason=change.reason,
+            sequence=change.sequence,
+        )
+        return Told(None, None, change.sequence), unavailable
+
+    async def announce(self, technician_id: str, technician: Technician | None = None) -> None:
+        """Tell the technician's open help centers (on any replica) what changed for them;
+        `technician` as the caller's write just stored them, if it has that."""
+        if technician is None:
+            technician = await self.technicians.get(technician_id)
         if technician is not None and technician.connected(self.leases.clock()):
-            await self.channel.send(technician_id, status_frame(await self.view(technician)))
+            portals = await self.portals.recent_companies_with_portal(technician.company_ids)
+            await self.channel.send(technician_id, status_frame(await self.view(technician, portals)))
 
 
 def status_frame(view: PresenceView) -> dict[str, object]:

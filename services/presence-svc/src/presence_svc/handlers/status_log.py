@@ -1,8 +1,10 @@
 """The shown state (`available` or why not), since when, and its history.
 
-Each change of the shown state is recorded once across replicas (a conditional write on the
-technician's `shown`); only the winner appends the history entry. The history is a side
-record: if appending fails the state is still right, and the failure is logged.
+Each change of the shown state is recorded once across replicas: it rides in the
+reconciliation's one write on the technician (`PresenceHandlers`), conditional on their
+`shown` as read, with the day of history it opens, if any; only the winner appends the
+history entry. The history is a side record: if appending fails the state is still right,
+and the failure is logged.
 """
 
 from collections.abc import Callable
@@ -12,7 +14,7 @@ from presence_svc.adapters.status_history import StatusHistoryRepository
 from presence_svc.adapters.technicians import TechnicianRepository
 from presence_svc.domain.availability import Technician
 from presence_svc.domain.errors import UnknownAccountTechnician
-from presence_svc.domain.status_history import Actor, Cursor, Page, StatusEntry, paginate
+from presence_svc.domain.status_history import Actor, Cursor, Page, ShownChange, StatusEntry, paginate
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
@@ -32,22 +34,20 @@ class StatusLog:
         self.keep_days = keep_days
         self.clock = clock
 
-    async def record(self, technician: Technician, shown: str, actor: Actor, actor_id: str | None) -> None:
-        """The technician's shown state is now `shown` (caused by `actor`)."""
-        known: Technician | None = technician
-        for _ in range(2):  # the read may be stale: one fresh read settles it
-            if known is None or known.shown == shown:
-                return
-            at = self.clock()
-            if await self.technicians.mark_shown(known.technician_id, before=known.shown, after=shown, at=at):
-                await self._append(known.technician_id, StatusEntry(at, shown, actor, actor_id))
-                return
-            known = await self.technicians.get(technician.technician_id)
+    def change(self, technician: Technician, shown: str) -> ShownChange | None:
+        """The change to record if the technician's shown state is now `shown` (None: none)."""
+        if technician.shown == shown:
+            return None
+        at = self.clock()
+        day = at.astimezone(UTC).date().isoformat()
+        known_days = technician.history_days
+        return ShownChange(technician.shown, shown, at, None if known_days is not None and day in known_days else day)
 
-    async def _append(self, technician_id: str, entry: StatusEntry) -> None:
+    async def recorded(self, technician_id: str, change: ShownChange, actor: Actor, actor_id: str | None) -> None:
+        """`change` was recorded (by this call alone): its history entry."""
+        entry = StatusEntry(change.at, change.after, actor, actor_id)
         try:
-            day = await self.history.append(technician_id, entry)
-            await self.technicians.add_history_day(technician_id, day, keep=self.keep_days)
+            await self.history.append(technician_id, entry)
         except Exception as error:  # the state itself is stored; only its history line is lost
             log.warning("status history not recorded", technician_id=technician_id, error=str(error))
 

@@ -55,21 +55,19 @@ class StreakHandlers:
 
     async def offered(self, event: Envelope[RequestOffered]) -> None:
         offer = event.data
-        for technician_id in dict.fromkeys(offer.technician_ids):
-            after = await self.technicians.asked(
-                technician_id, offer.request_id, offer.expires_at, at=event.occurred_at
-            )
-            if after is not None:
-                await self._missed(after, event.correlation_id)
+        lapsed = await self.technicians.asked(
+            offer.technician_ids, offer.request_id, offer.expires_at, at=event.occurred_at
+        )
+        for after in lapsed:
+            await self._missed(after, event.correlation_id)
 
-    async def assigned(self, event: Envelope[RequestAssigned]) -> None:
+    async def assigned(self, event: Envelope[RequestAssigned]) -> Technician | None:
+        """One write on the assignee (a chat open, and a new ask or their answer); they as
+        stored after, for the caller's status frame."""
         data = event.data
-        await self.technicians.chat_opened(data.technician_id, data.request_id)
-        if data.alert:
-            await self.technicians.assignment_asked(data.technician_id, data.request_id, data.assigned_at)
-        else:
-            await self.technicians.answered(data.technician_id, data.request_id)
-        await self.presence.announce(data.technician_id)
+        return await self.technicians.assigned(
+            data.technician_id, data.request_id, ask_at=data.assigned_at if data.alert else None
+        )
 
     async def acknowledged(self, event: Envelope[RequestAcknowledged]) -> None:
         data = event.data
@@ -91,16 +89,15 @@ class StreakHandlers:
     async def cancelled(self, event: Envelope[RequestCancelled]) -> None:
         technician_id = event.data.technician_id
         if technician_id:
-            await self.technicians.forget_ask([technician_id], event.data.request_id)
-            await self.technicians.chat_closed(technician_id, event.data.request_id)
-            await self.presence.announce(technician_id)
+            after = await self.technicians.chat_closed(technician_id, event.data.request_id, forget_ask=True)
+            await self.presence.announce(technician_id, after)
 
     async def session_ended(self, event: Envelope[ChatSessionEnded]) -> None:
         data = event.data
-        if data.ended_by is EndedBy.TECHNICIAN:
-            await self.technicians.answered(data.technician_id, data.request_id)
-        await self.technicians.chat_closed(data.technician_id, data.request_id)
-        await self.presence.announce(data.technician_id)
+        after = await self.technicians.chat_closed(
+            data.technician_id, data.request_id, answered=data.ended_by is EndedBy.TECHNICIAN
+        )
+        await self.presence.announce(data.technician_id, after)
 
     async def _missed(self, technician: Technician, correlation_id: str) -> None:
         log.info("request unanswered", technician_id=technician.technician_id, missed=technician.missed)

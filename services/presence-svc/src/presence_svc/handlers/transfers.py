@@ -18,14 +18,14 @@ class TransferAlerts(HandOverAlerts):
 
     async def transferred(self, event: Envelope[RequestTransferred]) -> None:
         data = event.data
-        await self.technicians.chat_closed(data.from_technician_id, data.request_id)
-        await self.technicians.chat_opened(data.to_technician_id, data.request_id)
+        giver = await self.technicians.chat_closed(data.from_technician_id, data.request_id)
+        taker = await self.technicians.chat_opened(data.to_technician_id, data.request_id)
         await self.taken(data.to_technician_id, data.request_id)
-        await self.presence.announce(data.from_technician_id)
-        await self.presence.announce(data.to_technician_id)
+        await self.presence.announce(data.from_technician_id, giver)
+        await self.presence.announce(data.to_technician_id, taker)
 
     async def returned(self, event: Envelope[RequestReturnedToQueue]) -> None:
         """Sent back to the queue: no longer a chat its technician has open."""
         data = event.data
-        await self.technicians.chat_closed(data.from_technician_id, data.request_id)
-        await self.presence.announce(data.from_technician_id)
+        after = await self.technicians.chat_closed(data.from_technician_id, data.request_id)
+        await self.presence.announce(data.from_technician_id, after)
