@@ -193,28 +193,6 @@ async def test_an_empty_in_on_an_indexed_field_matches_nothing(db) -> None:
     assert [d["_id"] async for d in collection.find({"company_id": {"$in": ["c2"]}})] == ["p2"]
 
 
-def test_the_empty_in_workaround_applies_on_the_verified_version_only():
-    script = f"""
-import importlib.util
-spec = importlib.util.spec_from_file_location("p", {str(LOCAL / "mongoeco_patches.py")!r})
-p = importlib.util.module_from_spec(spec); spec.loader.exec_module(p)
-from mongoeco.engines.sqlite import SQLiteEngine
-original = SQLiteEngine._translate_in_with_multikey
-p.EMPTY_IN_VERIFIED_VERSIONS = frozenset({{"0.0.0"}})
-assert p.apply_empty_in_workaround() is False
-assert SQLiteEngine._translate_in_with_multikey is original
-p.EMPTY_IN_VERIFIED_VERSIONS = frozenset({{{version("mongoeco")!r}}})
-assert p.apply_empty_in_workaround() is True
-assert SQLiteEngine._translate_in_with_multikey is not original
-print("ok")
-"""
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert result.stdout.strip() == "ok", result.stderr
-    assert version("mongoeco") in load_patches().EMPTY_IN_VERIFIED_VERSIONS, (
-        "a new mongoeco: re-check the empty-$in workaround in deploy/local/mongoeco_patches.py"
-    )
-
-
 @pytest.mark.parametrize("patched", [False, True], ids=["upstream", "patched"])
 async def test_a_write_whose_session_ends_mid_command_is_committed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, patched: bool
@@ -320,28 +298,6 @@ async def test_a_conditional_write_by_id_keeps_its_condition(db) -> None:
     assert await requests.find_one({"_id": "r3"}) == {"_id": "r3", "state": "queued", "tries": 1}
 
 
-def test_the_conditional_by_id_workaround_applies_on_the_verified_version_only():
-    script = f"""
-import importlib.util
-spec = importlib.util.spec_from_file_location("p", {str(LOCAL / "mongoeco_patches.py")!r})
-p = importlib.util.module_from_spec(spec); spec.loader.exec_module(p)
-from mongoeco.engines import sqlite
-original = sqlite._sqlite_runtime_select_first_document_for_plan
-p.CONDITIONAL_BY_ID_VERIFIED_VERSIONS = frozenset({{"0.0.0"}})
-assert p.apply_conditional_by_id_workaround() is False
-assert sqlite._sqlite_runtime_select_first_document_for_plan is original
-p.CONDITIONAL_BY_ID_VERIFIED_VERSIONS = frozenset({{{version("mongoeco")!r}}})
-assert p.apply_conditional_by_id_workaround() is True
-assert sqlite._sqlite_runtime_select_first_document_for_plan is not original
-print("ok")
-"""
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert result.stdout.strip() == "ok", result.stderr
-    assert version("mongoeco") in load_patches().CONDITIONAL_BY_ID_VERIFIED_VERSIONS, (
-        "a new mongoeco: re-check the conditional-write-by-_id workaround in deploy/local/mongoeco_patches.py"
-    )
-
-
 async def test_a_find_by_ids_does_not_scan_the_collection(db) -> None:
     """`_id` with conditions, or `_id: {$in: [...]}`, reads those documents only: as fast in a
     collection of 20,000 documents as in a small one (upstream: linear, 13 ms at 2,000)."""
@@ -395,23 +351,55 @@ async def test_a_find_by_ids_answers_what_upstream_answers(db) -> None:
     assert await technicians.find_one({"_id": "t1", "load": 3}, {"name": 1, "_id": 0}) == {"name": "Ana"}
 
 
-def test_the_find_by_ids_workaround_applies_on_the_verified_version_only():
+@pytest.mark.parametrize(
+    ("apply", "versions", "module", "target"),
+    [
+        (
+            "apply_empty_in_workaround",
+            "EMPTY_IN_VERIFIED_VERSIONS",
+            "mongoeco.engines.sqlite",
+            "SQLiteEngine._translate_in_with_multikey",
+        ),
+        (
+            "apply_conditional_by_id_workaround",
+            "CONDITIONAL_BY_ID_VERIFIED_VERSIONS",
+            "mongoeco.engines",
+            "sqlite._sqlite_runtime_select_first_document_for_plan",
+        ),
+        (
+            "apply_find_by_ids_workaround",
+            "FIND_BY_IDS_VERIFIED_VERSIONS",
+            "mongoeco.engines.sqlite",
+            "SQLiteEngine.scan_find_semantics",
+        ),
+        (
+            "apply_ended_session_write_workaround",
+            "ENDED_SESSION_VERIFIED_VERSIONS",
+            "mongoeco.engines._sqlite_session_runtime",
+            "SQLiteSessionRuntime.commit_write",
+        ),
+    ],
+    ids=["empty-in", "conditional-by-id", "find-by-ids", "ended-session"],
+)
+def test_a_workaround_applies_on_the_verified_version_only(apply: str, versions: str, module: str, target: str) -> None:
+    """In a process of its own (a patch is process-wide): refused on any other version (mongoeco
+    stays as it is), applied on the verified one — which must be the installed one."""
     script = f"""
 import importlib.util
 spec = importlib.util.spec_from_file_location("p", {str(LOCAL / "mongoeco_patches.py")!r})
 p = importlib.util.module_from_spec(spec); spec.loader.exec_module(p)
-from mongoeco.engines.sqlite import SQLiteEngine
-original = SQLiteEngine.scan_find_semantics
-p.FIND_BY_IDS_VERIFIED_VERSIONS = frozenset({{"0.0.0"}})
-assert p.apply_find_by_ids_workaround() is False
-assert SQLiteEngine.scan_find_semantics is original
-p.FIND_BY_IDS_VERIFIED_VERSIONS = frozenset({{{version("mongoeco")!r}}})
-assert p.apply_find_by_ids_workaround() is True
-assert SQLiteEngine.scan_find_semantics is not original
+from {module} import {target.split(".")[0]}
+original = {target}
+p.{versions} = frozenset({{"0.0.0"}})
+assert p.{apply}() is False
+assert {target} is original
+p.{versions} = frozenset({{{version("mongoeco")!r}}})
+assert p.{apply}() is True
+assert {target} is not original
 print("ok")
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "ok", result.stderr
-    assert version("mongoeco") in load_patches().FIND_BY_IDS_VERIFIED_VERSIONS, (
-        "a new mongoeco: re-check the find-by-_id workaround in deploy/local/mongoeco_patches.py"
+    assert version("mongoeco") in getattr(load_patches(), versions), (
+        f"a new mongoeco: re-check {apply} in deploy/local/mongoeco_patches.py"
     )
