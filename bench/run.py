@@ -19,12 +19,13 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil  # type: ignore[import-untyped]
 
 from bench.floor import Measure, relay_floor, store_floor
 from bench.load import LoadSession, Results, Scenario
@@ -102,11 +103,41 @@ def usage_between(before: dict[str, list[dict[str, Any]]], after: dict[str, list
 
 
 @dataclass
+class Machine:
+    """CPU over a step: the whole machine's busy share, and each service's embedded store."""
+
+    busy: float = float("nan")
+    """Busy share of all cores (0–1): services, stores, broker, gateway and the load itself."""
+    store_cpu_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class MachineMeter:
+    def __init__(self, store_pids: Mapping[str, int]) -> None:
+        self.stores = {service: psutil.Process(pid) for service, pid in store_pids.items()}
+
+    def _read(self) -> tuple[float, float, dict[str, float]]:
+        times = psutil.cpu_times()
+        idle = times.idle + getattr(times, "iowait", 0.0)
+        stores = {service: sum(process.cpu_times()[:2]) for service, process in self.stores.items()}
+        return sum(times) - idle, sum(times), stores
+
+    @contextlib.contextmanager
+    def measure(self) -> Iterator[Machine]:
+        busy, total, stores = self._read()
+        machine = Machine()
+        yield machine
+        busy_after, total_after, stores_after = self._read()
+        machine.busy = (busy_after - busy) / (total_after - total) if total_after > total else float("nan")
+        machine.store_cpu_seconds = {service: stores_after[service] - stores[service] for service in stores}
+
+
+@dataclass
 class Step:
     results: Results
     usage: dict[str, Usage]
     problems: list[str]
     held: bool
+    machine: Machine = field(default_factory=Machine)
 
     @property
     def assigned(self) -> int:
@@ -120,13 +151,16 @@ def safety_problems(problems: list[str]) -> list[str]:
     return [p for p in problems if "more than once" in p or ("chats" in p and "had" in p)]
 
 
-async def measured_step(system: System, session: LoadSession, rate: float, requests: int, p99_limit: float) -> Step:
+async def measured_step(
+    system: System, session: LoadSession, meter: MachineMeter, rate: float, requests: int, p99_limit: float
+) -> Step:
     before = await read_stats(system)
-    results = await session.step(rate, requests)
+    with meter.measure() as machine:
+        results = await session.step(rate, requests)
     usage = usage_between(before, await read_stats(system))
     problems = results.invariants(session.scenario.capacity)
     held = not problems and results.drained and results.percentile(99) <= p99_limit
-    return Step(results, usage, problems, held)
+    return Step(results, usage, problems, held, machine)
 
 
 def start_system(base: Backends, run_dir: Path, workers: int, tag: str, partitions: int) -> System:
@@ -149,7 +183,7 @@ IDLE_SECONDS = 10.0
 
 
 async def ramp(
-    base: Backends, run_dir: Path, workers: int, args: argparse.Namespace, scenario: Scenario
+    base: Backends, run_dir: Path, workers: int, args: argparse.Namespace, scenario: Scenario, meter: MachineMeter
 ) -> tuple[dict[str, Usage], list[Step]]:
     """The steps of the ramp, and before them what the system costs with no requests at all
     (help centres connected: leases, heartbeats, sweepers), over `IDLE_SECONDS`."""
@@ -163,7 +197,7 @@ async def ramp(
             idle = usage_between(before, await read_stats(system))
             for rate in args.rates:
                 requests = max(args.min_requests, min(args.max_requests, round(rate * args.step_seconds)))
-                step = await measured_step(system, session, rate, requests, args.p99_limit)
+                step = await measured_step(system, session, meter, rate, requests, args.p99_limit)
                 steps.append(step)
                 print(step_line(workers, step), flush=True)
                 if not step.held:
@@ -211,8 +245,9 @@ def ramp_table(workers: int, steps: list[Step]) -> list[str]:
         "",
         "| offered /s | requests | assigned /s | p50 ms | p99 ms | store cmds / request: portal · presence · dispatch · chat = total "
         "| CPU ms / request: portal · presence · dispatch · chat | max RSS MiB: portal · presence · dispatch · chat "
-        "| dispatch collisions: lost writes · held slots · retries · step-backs | invariants |",
-        "|---:|---:|---:|---:|---:|---|---|---|---|---|",
+        "| dispatch collisions: lost writes · held slots · retries · step-backs "
+        "| store CPU ms / request: portal · presence · dispatch · chat | machine busy | invariants |",
+        "|---:|---:|---:|---:|---:|---|---|---|---|---|---|---:|---|",
     ]
     for step in steps:
         r = step.results
@@ -223,10 +258,17 @@ def ramp_table(workers: int, steps: list[Step]) -> list[str]:
             f"| {r.rate:g} | {len(r.submitted)} | {step.assigned / r.elapsed if r.elapsed else 0:.1f} | {ms(r.p50)} "
             f"| {ms(r.percentile(99))} | {' · '.join(f'{c:.1f}' for c in commands)} = **{sum(commands):.1f}** "
             f"| {' · '.join(f'{c:.0f}' for c in cpu)} | {' · '.join(f'{m:.0f}' for m in rss)} "
-            f"| {collisions(step.usage['dispatch-svc'])} "
+            f"| {collisions(step.usage['dispatch-svc'])} | {store_cpu(step)} | {step.machine.busy:.0%} "
             f"| {'OK' if not step.problems else '; '.join(step.problems)} |"
         )
     return lines
+
+
+def store_cpu(step: Step) -> str:
+    cpu = step.machine.store_cpu_seconds
+    if not cpu:
+        return "— (one shared server)"
+    return " · ".join(f"{step.per_assigned(cpu[s]) * 1000:.0f}" for s in SERVICES)
 
 
 def collisions(usage: Usage) -> str:
@@ -281,7 +323,9 @@ def plot(ramps: dict[int, list[Step]], floor_latency: float, p99_limit: float, p
     figure.savefig(path, dpi=110)
 
 
-async def soak(base: Backends, run_dir: Path, args: argparse.Namespace, scenario: Scenario) -> tuple[str, bool]:
+async def soak(
+    base: Backends, run_dir: Path, args: argparse.Namespace, scenario: Scenario, meter: MachineMeter
+) -> tuple[str, bool]:
     system = start_system(base, run_dir, 1, "soak", args.partitions)
     windows: list[Step] = []
     began = time.monotonic()
@@ -290,7 +334,7 @@ async def soak(base: Backends, run_dir: Path, args: argparse.Namespace, scenario
         async with LoadSession(system.gateway_url, base.rabbitmq_url, scenario) as session:
             for start in range(0, args.soak_requests, args.window):
                 count = min(args.window, args.soak_requests - start)
-                windows.append(await measured_step(system, session, args.soak_rate, count, args.p99_limit))
+                windows.append(await measured_step(system, session, meter, args.soak_rate, count, args.p99_limit))
                 print(f"soak {start + count}/{args.soak_requests}: " + step_line(1, windows[-1]), flush=True)
     finally:
         system.stop()
@@ -314,15 +358,15 @@ async def soak(base: Backends, run_dir: Path, args: argparse.Namespace, scenario
 
 
 @contextlib.contextmanager
-def service_stores(wanted: bool, tmp: Path) -> Iterator[dict[str, str]]:
+def service_stores(wanted: bool, tmp: Path) -> Iterator[EmbeddedStores | None]:
     """The embedded store topology of `make run`: a server per service (see `EmbeddedStores`)."""
     if not wanted:
-        yield {}
+        yield None
         return
     stores = EmbeddedStores(tmp / "stores", SERVICES)
     stores.start()
     try:
-        yield stores.urls()
+        yield stores
     finally:
         stores.stop()
 
@@ -365,11 +409,12 @@ async def main() -> int:
     with (
         tempfile.TemporaryDirectory() as tmp,
         backends(run_id, Path(tmp)) as (rabbit, mongo, embedded),
-        service_stores(embedded is not None and args.stores == "per-service", Path(tmp)) as urls,
+        service_stores(embedded is not None and args.stores == "per-service", Path(tmp)) as stores,
     ):
-        base = Backends(run_id, rabbit, mongo, embedded, service_mongodb_urls=urls)
+        base = Backends(run_id, rabbit, mongo, embedded, service_mongodb_urls=stores.urls() if stores else {})
+        meter = MachineMeter(stores.pids() if stores else {})
         if args.soak:
-            report, safe = await soak(base, Path(tmp), args, scenario)
+            report, safe = await soak(base, Path(tmp), args, scenario, meter)
             print(report)
             (RESULTS / "soak.md").write_text(report + "\n")
             return 0 if safe else 1
@@ -379,7 +424,7 @@ async def main() -> int:
             await relay_floor(rabbit, 500, 20),
             await store_floor(mongo, 200, 10),
         )
-        measured = {workers: await ramp(base, Path(tmp), workers, args, scenario) for workers in args.workers}
+        measured = {workers: await ramp(base, Path(tmp), workers, args, scenario, meter) for workers in args.workers}
     ramps = {workers: steps for workers, (_, steps) in measured.items()}
     floor_latency = floor[0].p50 + floor[1].p50
     lines = [

@@ -156,6 +156,9 @@ class EmbeddedStores:
     def urls(self) -> dict[str, str]:
         return {service: server.url for service, server in self.servers.items()}
 
+    def pids(self) -> dict[str, int]:
+        return {service: server.process.pid for service, server in self.servers.items() if server.process}
+
     def start(self) -> None:
         for server in self.servers.values():
             server.path.parent.mkdir(parents=True, exist_ok=True)
