@@ -11,4 +11,5 @@ ensure_rabbitmq
 ensure_nginx
 ensure_chromium
 mkdir -p artifacts
-exec uv run --no-sync pytest libs services deploy tests-e2e "$@"
+# The slowest tests are listed at the end, so a run that got slower says where.
+exec uv run --no-sync pytest libs services deploy tests-e2e --durations=15 "$@"
