@@ -332,6 +332,14 @@ def _string_id_of(plan: Any) -> str | None:
     return None
 
 
+def _row_by_id(engine: Any, conn: Any, db_name: str, coll_name: str, document_id: str) -> Any:
+    """`(storage_key, serialised document)` of the document with this string id, or None."""
+    return conn.execute(
+        "SELECT storage_key, document FROM documents WHERE db_name = ? AND coll_name = ? AND storage_key = ?",
+        (db_name, coll_name, engine._storage_key(document_id)),
+    ).fetchone()
+
+
 def apply_conditional_by_id_workaround(*, force: bool = False) -> bool:
     """Make a write filtered on a string `_id` plus conditions read one document; True when applied."""
     from mongoeco.core.filtering import QueryEngine
@@ -350,14 +358,7 @@ def apply_conditional_by_id_workaround(*, force: bool = False) -> bool:
         document_id = _string_id_of(plan) if hint is None else None
         if document_id is None:
             return upstream(engine, db_name, coll_name, plan, hint=hint)
-        row = (
-            engine._require_connection()
-            .execute(
-                "SELECT storage_key, document FROM documents WHERE db_name = ? AND coll_name = ? AND storage_key = ?",
-                (db_name, coll_name, engine._storage_key(document_id)),
-            )
-            .fetchone()
-        )
+        row = _row_by_id(engine, engine._require_connection(), db_name, coll_name, document_id)
         if row is None:
             return None
         document = engine._deserialize_document(row[1])
@@ -436,15 +437,7 @@ def apply_find_by_ids_workaround(*, force: bool = False) -> bool:
                 )
                 with sqlite_read_scope(conn):
                     rows = [
-                        row
-                        for document_id in ids
-                        if (
-                            row := conn.execute(
-                                "SELECT storage_key, document FROM documents "
-                                "WHERE db_name = ? AND coll_name = ? AND storage_key = ?",
-                                (db_name, coll_name, engine._storage_key(document_id)),
-                            ).fetchone()
-                        )
+                        row for document_id in ids if (row := _row_by_id(engine, conn, db_name, coll_name, document_id))
                     ]
         rows.sort()  # key order, as upstream (and MongoDB's `_id` index) returns them
         documents = [
