@@ -20,11 +20,12 @@ from contracts import (
     RequestQueued,
 )
 from servicekit.mongo import CommandStats
+from testkit.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
 REQUESTS = 6
-BUDGET = 9.0
+BUDGET = 10.0
 """Commands per request in this mix (every request goes through 4 status events): the shared
 submission limit 1, the insert with its event and the outbox's clearing 2, the availability
 read of a Web portal 1 (half the requests), one conditional write per consumed event 4 (it
@@ -32,8 +33,9 @@ returns the record: the dashboard's tiles and figures read the records, so a mov
 dashboard nothing), the finished request counted into its day bucket 1, and the portal cache's
 first read of the second portal (2 reads, once in the run). Portal's own `RequestSubmitted`
 consumed back costs nothing here (no e-mail: no customer history; the dashboard only tells its
-sockets). Measured 8.83; the dashboard used to add 10 more (a write per event
-and per read model, and the request record read back twice)."""
+sockets). Measured 8.83, and 9.33 on a slower run (one status move retried once); the
+dashboard used to add 10 more (a write per event and per read model, and the request record
+read back twice)."""
 IDLE = 3600.0  # periodic tasks out of the way: their cost is per second, not per request
 
 
@@ -93,6 +95,8 @@ async def test_store_commands_per_assigned_request(start_portal, monkeypatch):
     }
     async with start_portal(**idle) as instance:
         monkeypatch.undo()
+        # Start-up's one-off work (re-announcing technicians and companies) is not a request's.
+        await eventually(lambda: instance.handlers.housekeeping.reannounced, timeout=30, what="start-up re-announce")
         await life_of_a_request(instance, "globex", "web", "cmp_globex")  # warm: portal cache, indexes
         before = stats.snapshot()
         for index in range(REQUESTS):

@@ -199,3 +199,26 @@ async def test_snapshot_lists_available_technicians_for_services_and_admins(pres
     await tap.wait_for(lambda m: m["type"] == "TechnicianUnavailable" and m["data"]["technician_id"] == tech)
     body = (await client.get(url, headers=bearer(service))).json()
     assert all(t["technician_id"] != tech for t in body["technicians"])
+
+
+async def test_a_socket_opened_on_another_replica_while_a_status_is_chosen_still_makes_them_available(
+    presence, client, tap, monkeypatch
+):
+    """The interleaving two replicas can produce: this replica reads the technician for their
+    choice, the other writes its lease (and, deciding from the state before the choice, finds
+    nothing to announce), then this replica writes the choice. The last writer must see both."""
+    tech, token, companies = await seeded(presence, client)
+    handlers = presence.handlers.presence
+    read = handlers.known
+
+    async def read_then_other_replica_attaches(technician_id, account_id):
+        technician = await read(technician_id, account_id)
+        until = handlers.leases.clock() + handlers.leases.lease
+        await handlers.technicians.attach(technician_id, "the-other-replica", until)
+        return technician  # as read before the lease
+
+    monkeypatch.setattr(handlers, "known", read_then_other_replica_attaches)
+    response = await put_status(client, presence, token, "available")
+    assert response.status_code == 200 and response.json()["available"] is True
+    event = await tap.wait_for(lambda m: m["data"]["technician_id"] == tech)
+    assert event["type"] == "TechnicianAvailable" and event["data"]["company_ids"] == companies

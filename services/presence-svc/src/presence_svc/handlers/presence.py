@@ -311,7 +311,13 @@ class PresenceHandlers:
         (its event with it), re-read and retried when someone else changed the technician
         meanwhile. `known` is a fresh read of the technician and `known_portals` of their
         portals, if the caller has them. Returns the technician as stored afterwards, and
-        their portals."""
+        their portals.
+
+        The write is conditional on the sequence only, so another replica may have changed
+        what the decision rests on (a lease taken by a socket opening there) between our read
+        and our write, and decided from the state before ours. Whoever writes last must see
+        both: so the stored result of every write is decided on again, until nothing is left
+        to do (usually at once, and without a read: the write returns the document)."""
         technician, portals = known, {}
         for _ in range(MAX_ATTEMPTS):
             if technician is None:
@@ -349,8 +355,8 @@ class PresenceHandlers:
                     )
                 if shown is not None:
                     await self.status_log.recorded(technician_id, shown, actor, actor_id)
-                self._expect(after)
-                return after, portals
+                technician, known_portals, chosen = after, portals, None  # decide on what is stored
+                continue
             technician = None  # someone else changed it: read again
         log.warning("availability not reconciled: kept losing races", technician_id=technician_id)
         if chosen is not None:  # the technician's choice stands, whatever the races
