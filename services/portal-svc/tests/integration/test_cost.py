@@ -20,7 +20,7 @@ from contracts import (
     RequestQueued,
 )
 from servicekit.mongo import CommandStats
-from testkit.waiting import eventually
+from testkit import eventually
 
 pytestmark = pytest.mark.integration
 
