@@ -39,3 +39,29 @@ def test_a_clean_disconnect_ends_the_lease_at_once_and_reconnecting_elsewhere_ke
     assert not gone.connected(NOW) and gone.live(NOW + timedelta(seconds=29), GRACE)
     moved = technician(r1=Lease(NOW, 0), r2=Lease(NOW + timedelta(seconds=45), 1))
     assert moved.live(NOW + timedelta(seconds=40), GRACE) and moved.connected(NOW + timedelta(seconds=40))
+
+
+class RecordingSocket:
+    def __init__(self) -> None:
+        self.frames: list[dict[str, object]] = []
+
+    async def send_json(self, frame: dict[str, object]) -> None:
+        self.frames.append(frame)
+
+
+async def test_an_alert_broadcast_during_the_replay_is_shown_once_and_again_after_its_withdrawal():
+    socket = RecordingSocket()
+    connection = Connection(websocket=socket)  # type: ignore[arg-type]
+    connection.ready = True
+    alert = {"type": "alert", "request_id": "req_1", "kind": "offer", "sound": False}
+    await connection.send(alert)  # live
+    await connection.send(dict(alert))  # the replay read the same open alert
+    await connection.send({**alert, "request_id": "req_2"})
+    await connection.send({"type": "alert_withdrawn", "request_id": "req_1", "reason": "expired"})
+    await connection.send(alert)  # offered again later: a new showing
+    assert [(f["type"], f["request_id"]) for f in socket.frames] == [
+        ("alert", "req_1"),
+        ("alert", "req_2"),
+        ("alert_withdrawn", "req_1"),
+        ("alert", "req_1"),
+    ]

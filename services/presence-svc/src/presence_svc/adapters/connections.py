@@ -17,6 +17,9 @@ class Connection:
         self.websocket = websocket
         self.ready = False
         self._lock = asyncio.Lock()
+        # The alert frame last shown per request: an alert broadcast while the replay of open
+        # alerts is being read reaches the socket twice (live and replayed), and must show once.
+        self._shown: dict[object, dict[str, Any]] = {}
 
     async def send(self, frame: dict[str, Any], *, before_ready: bool = False) -> None:
         # Until the hello frame is out, broadcasts are skipped: the hello and the replay
@@ -24,10 +27,22 @@ class Connection:
         if not (self.ready or before_ready):
             return
         async with self._lock:
+            if not self._first_showing(frame):
+                return
             try:
                 await self.websocket.send_json(frame)
             except Exception as error:  # closed under our feet: its receive loop cleans up
                 log.debug("frame not sent", error=str(error))
+
+    def _first_showing(self, frame: dict[str, Any]) -> bool:
+        kind, request_id = frame.get("type"), frame.get("request_id")
+        if kind == "alert_withdrawn":
+            self._shown.pop(request_id, None)
+        elif kind == "alert":
+            if self._shown.get(request_id) == frame:
+                return False
+            self._shown[request_id] = frame
+        return True
 
 
 class ConnectionRegistry:
