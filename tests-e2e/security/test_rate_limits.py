@@ -67,7 +67,9 @@ async def test_sign_in_attempts_are_limited_per_client_address(system, victim):
         right = await http.post("/api/portal/auth/login", json={"email": email, "password": PASSWORD})
         assert_error(right, 429, "rate_limited")
     async with client(system) as http:
-        assert (await http.post("/api/portal/auth/login", json={"email": email, "password": PASSWORD})).status_code == 200
+        assert (
+            await http.post("/api/portal/auth/login", json={"email": email, "password": PASSWORD})
+        ).status_code == 200
 
 
 async def test_guessing_connection_codes_is_throttled(system, victim):

@@ -112,6 +112,8 @@ async def test_published_events_wait_for_one_batched_clear_and_are_never_publish
         assert len((await things.raw.find_one({"_id": "b1"}))[OUTBOX]) == 2
         # The kit's own consumer writes too: counted only once it absorbed all four.
         await eventually(lambda: sorted(seen) == ["req_b1", "req_b1", "req_b2", "req_b3"], what="all consumed")
+        # Published, waiting for the clear under their writer's lease: nothing for the sweeper.
+        assert await runtime.outbox.backlog() == {"things": 0}
         before = STORE_STATS.snapshot()["by_command"].get("update", {"ok": 0})["ok"]
         assert await runtime.outbox.clear_published() == 3
         assert STORE_STATS.snapshot()["by_command"]["update"]["ok"] - before == 2  # for all three documents
@@ -141,6 +143,7 @@ async def test_events_left_by_a_crash_are_published_by_the_sweeper(kit, real_bac
     # What a process killed right after its write leaves behind: staged, never published.
     event = runtime.event(queued("req_crash"), correlation_id="corr-crash")
     await things.insert_one({"_id": "t3", "state": "queued", OUTBOX: [_staged(event)], LEASE: datetime.now(UTC)})
+    assert await runtime.outbox.backlog() == {"things": 1}
     async with AmqpTap(real_backends.rabbitmq_url, "request.queued.*") as tap:
         assert await runtime.outbox.sweep_once() == 1
         message = await tap.wait_for(lambda m: m["data"]["request_id"] == "req_crash")
@@ -209,8 +212,14 @@ async def test_events_of_a_document_keep_their_order_across_a_broker_outage(kit,
     runtime.outbox._publish = flaky_publish
     async with AmqpTap(real_backends.rabbitmq_url, "request.queued.*") as tap:
         await things.insert({"_id": "t4", "state": "new"}, [runtime.event(queued("req_o", 1), correlation_id="o")])
-        # Staged and kept (the sweeper, woken at once, fails too while the outage lasts).
+        # Staged and kept (the sweeper, woken at once, fails too while the outage lasts), and
+        # counted as backlog: each failed attempt gives up its lease.
         assert len((await things.raw.find_one({"_id": "t4"}))[OUTBOX]) == 1
+
+        async def in_backlog() -> bool:
+            return await runtime.outbox.backlog() == {"things": 1}
+
+        await eventually(in_backlog, timeout=5, what="the failed document counted as backlog")
         outage = False
         await things.update(
             {"_id": "t4"},

@@ -78,7 +78,8 @@ class Metrics:
         )
         self.outbox_backlog = self.gauge(
             "outbox_backlog_documents",
-            "Documents with events staged but not yet published (periodic read; aggregate with max).",
+            "Documents with staged events left to the sweeper: past their writer's lease, or whose "
+            "publication failed (periodic read; aggregate with max).",
             ["collection"],
         )
         self.dead_letters = self.gauge(

@@ -190,10 +190,12 @@ class Outbox:
             await writer.raw.create_index(LEASE, sparse=True)
 
     async def backlog(self) -> dict[str, int]:
-        """Documents with events staged, per collection (for a periodic metric read: every
-        staged document carries a lease, on the sparse index)."""
+        """Documents whose staged events wait for the sweeper, per collection (a periodic
+        metric read on the lease's sparse index): the lease ran out, or a publication failed.
+        A document written moments ago, or published and waiting for the batched clear, is
+        still under its writer's lease and is not backlog."""
         return {
-            name: await writer.raw.count_documents({LEASE: {"$exists": True}})
+            name: await writer.raw.count_documents({LEASE: {"$lte": datetime.now(UTC)}})
             for name, writer in self._collections.items()
         }
 
@@ -251,12 +253,12 @@ class Outbox:
                 error=f"{type(error).__name__}: {error}",
             )
             self._retry[(writer.name, document_id)] = writer
+            # Give up the lease (the write's, or the sweep's claim): the next sweep of any
+            # replica may take the document, and the backlog metric counts it meanwhile.
+            with contextlib.suppress(*TRANSIENT):
+                await writer.raw.update_one({"_id": document_id}, {"$set": {LEASE: datetime.now(UTC)}})
             if not sweeping:
-                # Give up the write's lease so the sweeper may take the document at once, and
-                # wake it (the sweeper itself would only spin while the broker is down).
-                with contextlib.suppress(*TRANSIENT):
-                    await writer.raw.update_one({"_id": document_id}, {"$set": {LEASE: datetime.now(UTC)}})
-                self._wakeup.set()
+                self._wakeup.set()  # not from the sweeper itself: it would spin while the broker is down
         except Exception:
             log.exception("publishing staged events failed", collection=writer.name, document_id=str(document_id))
             raise
