@@ -12,13 +12,11 @@ import pytest
 
 from contracts import Envelope, RequestQueued
 from servicekit.broker import subscribe
-from servicekit.mongo import STORE_STATS
 from servicekit.outbox import LEASE, OUTBOX, consume_once, merge_updates
 from servicekit.runtime import assemble, create_runtime
 from servicekit.settings import ServiceSettings
 from testkit.amqp import AmqpTap, publish_raw
 from testkit.services import serve_in_process
-from testkit.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -44,8 +42,7 @@ def _staged(event: Envelope) -> dict:
 
 @pytest.fixture
 async def kit(real_backends):
-    # The batched clear is called by the tests, not by its periodic task.
-    settings = real_backends.settings(KitSettings, mongodb_db=f"kit-{uuid.uuid4().hex[:8]}", outbox_clear_seconds=3600)
+    settings = real_backends.settings(KitSettings, mongodb_db=f"kit-{uuid.uuid4().hex[:8]}")
     runtime = create_runtime(settings, emits=[RequestQueued])
     things = runtime.outbox_collection("things").raw
     seen: list[str] = []
@@ -91,41 +88,9 @@ async def test_state_and_events_are_written_together_then_published(kit, real_ba
         )
         assert after == {"_id": "t1", "state": "queued"}
         await tap.wait_for(lambda m: m["data"]["request_id"] == "req_b")
-    # Published, then cleared by the batch, lease included: the sweeper has nothing to look at.
-    assert await runtime.outbox.clear_published() == 1
+    # Cleared, lease included: the sweeper has nothing to look at.
     stored = await things.raw.find_one({"_id": "t1"})
     assert OUTBOX not in stored and LEASE not in stored
-
-
-async def test_published_events_wait_for_one_batched_clear_and_are_never_published_again(kit, real_backends):
-    runtime, _, seen = kit
-    things = runtime.outbox_collection("things")
-    async with AmqpTap(real_backends.rabbitmq_url, "request.queued.*") as tap:
-        for document in ("b1", "b2", "b3"):
-            await things.insert(
-                {"_id": document, "state": "new"}, [runtime.event(queued(f"req_{document}"), correlation_id="c")]
-            )
-        # A second write of b1 before the clear: its reply still lists b1's first event.
-        await things.update(
-            {"_id": "b1"}, {"$set": {"state": "queued"}}, [runtime.event(queued("req_b1", 2), correlation_id="c")]
-        )
-        assert len((await things.raw.find_one({"_id": "b1"}))[OUTBOX]) == 2
-        # The kit's own consumer writes too: counted only once it absorbed all four.
-        await eventually(lambda: sorted(seen) == ["req_b1", "req_b1", "req_b2", "req_b3"], what="all consumed")
-        # Published, waiting for the clear under their writer's lease: nothing for the sweeper.
-        assert await runtime.outbox.backlog() == {"things": 0}
-        before = STORE_STATS.snapshot()["by_command"].get("update", {"ok": 0})["ok"]
-        assert await runtime.outbox.clear_published() == 3
-        assert STORE_STATS.snapshot()["by_command"]["update"]["ok"] - before == 2  # for all three documents
-        # The barrier: the last event published is in; nothing published twice before it.
-        await tap.wait_for(lambda m: m["data"]["request_id"] == "req_b1" and m["data"]["position"] == 2)
-        published = [(m["data"]["request_id"], m["data"]["position"]) for m in tap.messages]
-    assert sorted(published) == [("req_b1", 1), ("req_b1", 2), ("req_b2", 1), ("req_b3", 1)]
-    for document in ("b1", "b2", "b3"):
-        stored = await things.raw.find_one({"_id": document})
-        assert OUTBOX not in stored and LEASE not in stored
-    assert await runtime.outbox.sweep_once() == 0
-    assert await runtime.outbox.clear_published() == 0
 
 
 async def test_conditional_update_that_loses_stages_nothing(kit):
@@ -148,7 +113,6 @@ async def test_events_left_by_a_crash_are_published_by_the_sweeper(kit, real_bac
         assert await runtime.outbox.sweep_once() == 1
         message = await tap.wait_for(lambda m: m["data"]["request_id"] == "req_crash")
         assert message["event_id"] == str(event.event_id)
-    await runtime.outbox.clear_published()
     assert OUTBOX not in await things.find_one({"_id": "t3"})
     assert await runtime.outbox.sweep_once() == 0
 
@@ -233,7 +197,6 @@ async def test_events_of_a_document_keep_their_order_across_a_broker_outage(kit,
         positions = [m["data"]["position"] for m in tap.messages if m["data"]["request_id"] == "req_o"]
     # At least once, never out of order: a duplicate may repeat, an older event never follows a newer.
     assert positions == sorted(positions) and sorted(set(positions)) == [1, 2, 3]
-    await runtime.outbox.clear_published()
     assert OUTBOX not in await things.raw.find_one({"_id": "t4"})
 
 

@@ -3,20 +3,17 @@
 Events ride inside the very document whose change caused them (field `_outbox`), so a
 single-document write — atomic on every MongoDB and on the embedded MongoDB-wire server,
 with no multi-document transaction — stores both or neither. Right after the write, every
-event staged on that document is published, oldest first, with publisher confirms. Clearing
-what was published is batched: every `clear_every` seconds one command per collection pulls
-the published events from all the documents written meanwhile (and one more ends their
-lease), instead of a command after every write; until then this process remembers what it
-published and never publishes it again. If the process dies or the broker is down in between,
-the sweeper of any replica publishes what is left, in the same order.
+event staged on that document is published, oldest first, with publisher confirms, and the
+outbox is cleared. If the process dies or the broker is down in between, the sweeper of any
+replica publishes what is left, in the same order.
 
 The one entry point is `Outbox.collection(raw)`: it returns the `OutboxCollection` through
 which a repository writes a document together with its events, and registers the
 collection for sweeping at the same time — events cannot be staged on a collection the
 sweeper does not know.
 
-Delivery is at least once: a rare duplicate (a crash after publishing, before clearing, or
-another replica writing the same document before the clear) reaches consumers, which are idempotent. `consume_once` gives a consumer's effect on one
+Delivery is at least once: a rare duplicate (a crash after publishing, before clearing)
+reaches consumers, which are idempotent. `consume_once` gives a consumer's effect on one
 document that guarantee: the document remembers the ids of the last `SEEN_WINDOW` events it
 absorbed. That window is a bound, not a promise: a duplicate arriving after more than
 `SEEN_WINDOW` newer events changed the same document is not recognised by its id, so every
@@ -154,19 +151,10 @@ class OutboxCollection:
 
 
 class Outbox:
-    def __init__(
-        self, publish: Publish, *, on_failure: Callable[[], None] | None = None, clear_later: bool = False
-    ) -> None:
+    def __init__(self, publish: Publish, *, on_failure: Callable[[], None] | None = None) -> None:
         self._publish = publish
         self._on_failure = on_failure
         """Told of every publication that failed on an outage (a metric)."""
-        self._clear_later = clear_later
-        """Published events are cleared by `clear_published` (periodic), not after each write."""
-        self._published: dict[tuple[str, Any], set[str]] = {}
-        """Events published by this process and still in their document's outbox."""
-        self._cleared: dict[tuple[str, Any], set[str]] = {}
-        """Those the last `clear_published` removed: a write's reply read before that clear
-        may still list them."""
         self._collections: dict[str, OutboxCollection] = {}
         # Documents whose publication failed on a transient error: retried on the next
         # sweep, which the failure wakes up at once, whatever their lease says.
@@ -230,19 +218,11 @@ class Outbox:
     async def _publish_and_clear(
         self, writer: OutboxCollection, document_id: Any, entries: list[Doc], *, sweeping: bool
     ) -> None:
-        key = (writer.name, document_id)
-        done = self._published.get(key, set()) | self._cleared.get(key, set())
-        ids = [entry["_id"] for entry in entries]
         try:
             for entry in entries:
-                if entry["_id"] in done:
-                    continue  # published already, waiting for the batched clear
                 with tracing.resumed(entry.get(tracing.TRACE_FIELD)):
                     await self._publish(_envelope(entry))
-                if self._clear_later:
-                    self._published.setdefault(key, set()).add(entry["_id"])
-            if not self._clear_later or not ids:
-                await self._clear(writer.raw, document_id, ids)
+            await self._clear(writer.raw, document_id, [entry["_id"] for entry in entries])
         except TRANSIENT as error:
             if self._on_failure is not None:
                 self._on_failure()
@@ -275,31 +255,6 @@ class Outbox:
         )
         if cleared.matched_count == 0:
             await raw.update_one({"_id": document_id}, {"$pull": {OUTBOX: {"_id": {"$in": ids}}}})
-
-    async def clear_published(self) -> int:
-        """Periodic (when clearing later): remove what this process published from the
-        outboxes, two commands per collection whatever the number of documents; returns how
-        many documents had published events."""
-        pending = {key: set(ids) for key, ids in self._published.items()}
-        cleared: dict[tuple[str, Any], set[str]] = {}
-        for name in sorted({name for name, _ in pending}):
-            documents = {document_id: ids for (each, document_id), ids in pending.items() if each == name}
-            raw = self._collections[name].raw
-            # Event ids are unique: pulling all of them from every document pulls each from its own.
-            ids = sorted(set().union(*documents.values()))
-            selected = {"_id": {"$in": list(documents)}}
-            await raw.update_many(selected, {"$pull": {OUTBOX: {"_id": {"$in": ids}}}})
-            # A document staged more meanwhile keeps its lease: its writer publishes the rest.
-            await raw.update_many({**selected, OUTBOX: {"$size": 0}}, {"$unset": {OUTBOX: "", LEASE: ""}})
-            for document_id, published in documents.items():
-                key = (name, document_id)
-                cleared[key] = published
-                if left := self._published.get(key, set()) - published:
-                    self._published[key] = left
-                else:
-                    self._published.pop(key, None)
-        self._cleared = cleared
-        return len(cleared)
 
     async def _claim(self, raw: AsyncCollection, filter: Doc) -> Doc | None:
         now = datetime.now(UTC)

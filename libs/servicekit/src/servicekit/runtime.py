@@ -7,7 +7,7 @@ Nothing here connects at import time.
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -151,7 +151,7 @@ def create_runtime(settings: ServiceSettings, *, emits: Iterable[type[EventPaylo
         broker=broker,
         mongo=mongo,
         db=db,
-        outbox=Outbox(publish, on_failure=metrics.outbox_publish_failed, clear_later=settings.outbox_clear_seconds > 0),
+        outbox=Outbox(publish, on_failure=metrics.outbox_publish_failed),
         auth=Authenticator(settings.jwt_secret.get_secret_value()),
         metrics=metrics,
         tracing=tracing,
@@ -204,8 +204,6 @@ def assemble(
             log.info("outbox swept", published=count)
 
     runtime.every(settings.outbox_sweep_seconds, sweep_outbox, name="outbox", wake=runtime.outbox.wakeup)
-    if settings.outbox_clear_seconds > 0:
-        runtime.every(settings.outbox_clear_seconds, runtime.outbox.clear_published, name="outbox-clear")
     _measure_backlogs(runtime)
 
     @asynccontextmanager
@@ -222,8 +220,6 @@ def assemble(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            with suppress(*TRANSIENT):  # else the sweeper publishes them again
-                await runtime.outbox.clear_published()
             if on_shutdown:
                 await on_shutdown()
             await runtime.mongo.close()
