@@ -17,6 +17,7 @@ from servicekit.runtime import assemble, create_runtime
 from servicekit.settings import ServiceSettings
 from testkit.amqp import AmqpTap, publish_raw
 from testkit.services import serve_in_process
+from testkit.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
