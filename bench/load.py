@@ -14,7 +14,7 @@ import itertools
 import json
 import statistics
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +47,9 @@ class Results:
     rate: float = 0.0
     submitted: dict[str, tuple[str, float]] = field(default_factory=dict)  # request -> (mode, t0)
     assigned_at: dict[str, float] = field(default_factory=dict)
-    assignments: Counter = field(default_factory=Counter)  # (request, assignment no.) -> count
+    # (request, assignment no.) -> ids of the RequestAssigned events that made it: the outbox
+    # delivers at least once, so the same event seen again is a duplicate, not a second claim.
+    assignments: defaultdict[tuple[str, int], set[str]] = field(default_factory=lambda: defaultdict(set))
     ended: set[str] = field(default_factory=set)
     rejected: dict[str, str] = field(default_factory=dict)  # request -> reason
     max_active: int = 0
@@ -77,9 +79,9 @@ class Results:
     def invariants(self, capacity: int) -> list[str]:
         """Every request assigned (or rejected) exactly once and its chat ended; capacity kept."""
         problems = []
-        twice = [key for key, count in self.assignments.items() if count > 1]
+        twice = [key for key, events in self.assignments.items() if len(events) > 1]
         if twice:
-            problems.append(f"{len(twice)} assignment(s) published more than once: {twice[:3]}")
+            problems.append(f"{len(twice)} assignment(s) claimed twice: {twice[:3]}")
         unassigned = set(self.submitted) - set(self.assigned_at) - set(self.rejected)
         if unassigned:
             problems.append(f"{len(unassigned)} request(s) never assigned nor rejected")
@@ -221,7 +223,7 @@ class LoadSession:
         request_id = data["request_id"]
         results = self.owner.get(request_id, self.current)
         if message["type"] == "RequestAssigned":
-            results.assignments[(request_id, data.get("assignment", 1))] += 1
+            results.assignments[(request_id, data.get("assignment", 1))].add(message["event_id"])
             results.assigned_at.setdefault(request_id, time.perf_counter())
             tec = data["technician_id"]
             self.active[tec].add(request_id)
@@ -315,7 +317,7 @@ class LoadSession:
             if request_id in early.assigned_at:
                 results.assigned_at.setdefault(request_id, early.assigned_at.pop(request_id))
             for key in [k for k in early.assignments if k[0] == request_id]:
-                results.assignments[key] += early.assignments.pop(key)
+                results.assignments[key] |= early.assignments.pop(key)
             if request_id in early.ended:
                 early.ended.discard(request_id)
                 results.ended.add(request_id)
