@@ -305,6 +305,11 @@ def _is_plain(node: Any) -> bool:
 
     if isinstance(node, q.AndCondition | q.OrCondition):
         return all(_is_plain(clause) for clause in node.clauses)
+    # `$not` and `$all` too: presence's alert writes (`{"_id": id, "closed.<t>": {"$not":
+    # {"$gte": at}}}`) and the outbox clear (`"_outbox._id": {"$all": ids}`) otherwise took
+    # the SQL path, whose plan compiler inspects every document of the collection.
+    if isinstance(node, q.NotCondition):
+        return _is_plain(node.clause)
     return isinstance(
         node,
         q.EqualsCondition
@@ -315,6 +320,7 @@ def _is_plain(node: Any) -> bool:
         | q.LessThanOrEqualCondition
         | q.InCondition
         | q.NotInCondition
+        | q.AllCondition
         | q.ExistsCondition
         | q.SizeCondition,
     )

@@ -269,6 +269,34 @@ async def test_a_conditional_write_by_id_does_not_scan_the_collection(db) -> Non
     assert (await large.find_one({"_id": "req_target"}))["n"] == 9
 
 
+async def test_a_conditional_write_by_id_with_not_and_all_does_not_scan_the_collection(db) -> None:
+    """The filters of presence's alert writes (`$not`) and of the outbox clear (`$all`) cost
+    the same in a collection of 20,000 documents as in an empty one, and keep their meaning."""
+    small, large = db["notall_small"], db["notall_large"]
+    target = {"_id": "req_target", "closed": {"tec_a": 5}, "_outbox": [{"_id": "e1"}, {"_id": "e2"}], "n": 0}
+    await small.insert_one(dict(target))
+    for start in range(0, 20_000, 2_500):
+        await large.insert_many([{"_id": f"doc_{i:06d}", "closed": {"tec_a": i}} for i in range(start, start + 2_500)])
+    await large.insert_one(dict(target))
+    still_open = {"_id": "req_target", "closed.tec_a": {"$not": {"$gte": 9}}, "_outbox._id": {"$all": ["e1", "e2"]}}
+    timings: dict[str, list[float]] = {"small": [], "large": []}
+    for _ in range(9):  # interleaved, so machine noise hits both alike
+        for name, collection in (("small", small), ("large", large)):
+            started = time.perf_counter()
+            await collection.update_one(still_open, {"$inc": {"n": 1}})
+            timings[name].append(time.perf_counter() - started)
+    empty, full = statistics.median(timings["small"]), statistics.median(timings["large"])
+    assert full <= 2 * empty, f"conditional update in 20,000 documents {full * 1000:.1f} ms vs {empty * 1000:.1f} ms"
+    assert (await large.find_one({"_id": "req_target"}))["n"] == 9
+    # Neither condition is dropped: a later closure, or an event not in the outbox, matches nothing.
+    closed_later = {**still_open, "closed.tec_a": {"$not": {"$gte": 4}}}
+    assert await large.find_one_and_update(closed_later, {"$set": {"x": 1}}) is None
+    other_event = {**still_open, "_outbox._id": {"$all": ["e1", "e3"]}}
+    assert (await large.update_one(other_event, {"$set": {"x": 1}})).matched_count == 0
+    never_closed = {"_id": "doc_000001", "closed.tec_b": {"$not": {"$gte": 1}}}
+    assert (await large.update_one(never_closed, {"$set": {"x": 1}})).modified_count == 1
+
+
 async def test_a_conditional_write_by_id_keeps_its_condition(db) -> None:
     """The shortcut still applies the whole filter: a write whose condition no longer holds
     changes nothing, findAndModify answers the right document or none, deletes likewise."""
