@@ -180,8 +180,7 @@ class Outbox:
     async def backlog(self) -> dict[str, int]:
         """Documents whose staged events wait for the sweeper, per collection (a periodic
         metric read on the lease's sparse index): the lease ran out, or a publication failed.
-        A document written moments ago, or published and waiting for the batched clear, is
-        still under its writer's lease and is not backlog."""
+        A document written moments ago is still under its writer's lease and is not backlog."""
         return {
             name: await writer.raw.count_documents({LEASE: {"$lte": datetime.now(UTC)}})
             for name, writer in self._collections.items()
