@@ -13,10 +13,12 @@ then starts the replica again for the next scenario.
 """
 
 import asyncio
+import json
 import time
 import uuid
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from testkit.actors import ChatSocket, Customer, HelpCenter, Staff
@@ -33,6 +35,7 @@ from testkit.faults import (
     settle,
 )
 from testkit.tenants import wait_known_to_presence
+from testkit.waiting import eventually
 
 # The first test also waits for ten processes to start; each kill scenario restarts one.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]
@@ -171,6 +174,33 @@ async def test_chat_and_alerts_across_replicas(replica_system, report):
         f"(joined, ended) on both; Web offer alerted on presence #0 and #1 (loser's withdrawn), "
         f"Queue assignments alerted on each replica ({len(assignees)}/{len(assignees)})"
     )
+
+
+async def test_the_clicks_on_one_request_reach_one_dispatch_replica(replica_system):
+    """Every technician offered a Web request clicks at once: the gateway sends all the clicks
+    on one request (accept, transfer, invitation) to one dispatch replica, chosen by the
+    request's id, where they are settled one at a time without racing another replica for the
+    same document; requests still spread over both replicas."""
+    system = replica_system
+    dispatch = {url.split("//", 1)[1] for url in replica_urls(system, "dispatch-svc")}
+    ids = [f"route-{tag()}" for _ in range(16)]
+    paths = [f"/api/dispatch/requests/{i}/{action}" for i in ids for action in ("accept", "transfer/accept", "leave")]
+    async with httpx.AsyncClient(base_url=system.gateway_url) as client:
+        for _ in range(3):
+            for path in paths:
+                refused = await client.post(path)  # no token: the replica itself says 401
+                assert refused.status_code == 401 and refused.json()["error"], refused.text
+
+    def logged() -> list[dict]:
+        lines = [json.loads(line) for line in system.gateway_log.read_text().splitlines() if line.startswith("{")]
+        return [line for line in lines if line["path"] in paths]
+
+    await eventually(lambda: len(logged()) == 3 * len(paths), what="the gateway logged every click")
+    by_request: dict[str, set[str]] = {}
+    for line in logged():
+        by_request.setdefault(line["path"].split("/")[4], set()).add(line["upstream"])
+    assert all(len(replicas) == 1 for replicas in by_request.values()), by_request
+    assert set().union(*by_request.values()) == dispatch, "requests should spread over both replicas"
 
 
 async def tap_wait(tap: DurableTap, event_type: str, timeout: float = 30.0, **data):
