@@ -79,6 +79,41 @@ async def test_one_failing_request_does_not_stop_the_other_repairs_of_a_tick(dis
         assert assigned["technician_id"] == "tec_ana"
 
 
+async def test_the_sweeper_serves_a_queue_only_once_a_request_has_waited_past_stuck_after(dispatch_service):
+    """Events serve a queue as technicians free room; the sweeper serves a company again only
+    once a request has waited longer than `stuck_after`, not on every tick under load."""
+    company = unique("cmp")
+    async with dispatch_service(sweep_interval_seconds=3600, stuck_after_seconds=10.0) as svc:
+        await svc.bus.send(available("tec_ana", [company], 1))
+        await svc.technician_record("tec_ana", available=True)
+        request_id = unique("req")
+        document = submitted(request_id, company).model_dump()
+        # Queued a moment ago, the technician's room already there: as if the event that
+        # serves it were still on its way.
+        await svc.db["requests"].insert_one(
+            {
+                **{k: v for k, v in document.items() if k != "request_id"},
+                "_id": request_id,
+                "state": "queued",
+                "rev": 1,
+                "queued_since": document["submitted_at"],
+                "correlation_id": "corr-waiting",
+                "offered_to": [],
+                "assignment": 0,
+                "created_at": now(),
+            }
+        )
+        assert await svc.handlers.sweeper.tick() == 0  # the barrier: a whole tick ran
+        assert (await svc.db["requests"].find_one({"_id": request_id}))["state"] == "queued"
+
+        await svc.db["requests"].update_one(
+            {"_id": request_id}, {"$set": {"created_at": now() - timedelta(seconds=11)}}
+        )
+        assert await svc.handlers.sweeper.tick() == 0
+        assigned = await svc.wait("RequestAssigned", lambda d: d["request_id"] == request_id)
+        assert assigned["technician_id"] == "tec_ana"
+
+
 async def test_a_session_end_frees_only_the_slot_of_that_assignment(dispatch_service):
     company = unique("cmp")
     async with dispatch_service(sweep_interval_seconds=3600) as svc:

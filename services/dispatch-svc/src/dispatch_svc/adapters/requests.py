@@ -55,6 +55,11 @@ class SweepView:
     a hand-over or guests."""
     waiting_companies: list[str] = field(default_factory=list)
     """Companies with queued requests or open offers."""
+    overdue_companies: list[str] = field(default_factory=list)
+    """Companies with a request queued or offered since before `stuck`: the events that serve
+    a request as technicians free room should have served it by then, so the sweeper serves
+    these again (a request waiting a moment is left to its events: serving every company on
+    every tick cost each worker about one store command per request under load)."""
     finished: list[Doc] = field(default_factory=list)
     """Finished requests whose events are all published (to archive)."""
 
@@ -290,6 +295,7 @@ class RequestRepository:
         )
         view = SweepView()
         companies: set[str] = set()
+        overdue: set[str] = set()
         async for document in cursor:
             state = document["state"]
             if state in FINISHED:
@@ -298,12 +304,15 @@ class RequestRepository:
                 continue
             if state in (State.QUEUED, State.OFFERED):
                 companies.add(document["company_id"])
+                if document.get("created_at", stuck) <= stuck:
+                    overdue.add(document["company_id"])
             expires_at = document.get("offer_expires_at")
             if state == State.OFFERED and (expires_at is None or expires_at >= now):
                 continue  # open, not expired
             if state != State.QUEUED:
                 view.due.append(document)
         view.waiting_companies = sorted(companies)
+        view.overdue_companies = sorted(overdue)
         return view
 
     async def archive_finished(self, finished: list[Doc] | None = None) -> int:

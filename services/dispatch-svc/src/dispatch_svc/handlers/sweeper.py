@@ -64,7 +64,7 @@ class Sweeper:
             failed += await self._attempt(self._repair(request, at), "request", request["_id"])
         repair = self.companies.cancel_waiting(view.waiting_companies)
         failed += await self._attempt(repair, "deleted companies", "-")
-        for company_id in view.waiting_companies:
+        for company_id in view.overdue_companies:
             failed += await self._attempt(self.router.serve_company(company_id), "company", company_id)
         if view.finished:
             failed += await self._attempt(self.requests.archive_finished(view.finished), "archive", "-")
