@@ -424,7 +424,10 @@ class Portal {
 
   openChat(status) {
     const technician = status.technician ? status.technician.display_name : "Your technician";
-    this.messages = h("ol", { class: "al-messages", role: "log", "aria-label": "Messages", "aria-live": "polite" });
+    // The list stays a list (its items are announced as such); the log around it is what
+    // assistive technologies read out as messages arrive.
+    this.messages = h("ol", { class: "al-messages" });
+    const log = h("div", { role: "log", "aria-label": "Messages", "aria-live": "polite" }, this.messages);
     this.typing = h("p", { class: "al-typing", "aria-live": "polite" });
     this.chatError = h("p", { class: "al-form-error", role: "alert" });
     const input = h("textarea", {
@@ -453,7 +456,7 @@ class Portal {
       h("div", { class: "al-chat-head" },
         this.avatar,
         h("div", {}, this.chatHeading, h("p", { class: "al-muted" }, "You are connected."))),
-      this.messages, this.typing, this.chatError, composer,
+      log, this.typing, this.chatError, composer,
       h("button", { type: "button", class: "al-link", onclick: () => this.leave() }, "Leave the chat"));
     input.focus();
     this.technician = technician;
