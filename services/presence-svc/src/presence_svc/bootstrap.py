@@ -74,7 +74,9 @@ def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list
         alerts=alerts,
         preferences=PreferenceHandlers(technicians),
         technicians=TechnicianHandlers(technicians, presence, alerts),
-        streak=StreakHandlers(technicians, presence, limit=settings.missed_requests_limit),
+        streak=StreakHandlers(
+            technicians, presence, limit=settings.missed_requests_limit, retention=settings.streak_retention_seconds
+        ),
         status_log=status_log,
         transfers=TransferAlerts(technicians, presence),
         invitations=InvitationAlerts(technicians, presence),
@@ -96,6 +98,7 @@ def bootstrap(settings: Settings) -> Service:
     )
     runtime.every(settings.email_retry_seconds, handlers.alerts.resend_when_due, name="email-retry")
     runtime.every(settings.alert_cleanup_seconds, handlers.alerts.settle, name="alert-settle")
+    runtime.every(settings.alert_cleanup_seconds, handlers.streak.prune, name="streak-prune")
     runtime.every(settings.status_history_purge_seconds, handlers.status_log.history.purge, name="status-history-purge")
 
     return assemble(

@@ -66,6 +66,14 @@ class Settings(ServiceSettings, SmtpSettings):
         "unanswered is set unavailable (reason `missed_requests`) until they choose Available "
         "again; 0 turns this off.",
     )
+    streak_retention_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="How long a technician keeps an ask past its deadline, or the end of a chat whose "
+        "assignment had not arrived yet (events on separate queues may overtake each other), before "
+        "they are pruned. Must exceed any delay between those events; checked every "
+        "ALERT_CLEANUP_SECONDS.",
+    )
     status_history_retention_days: int = Field(
         default=30,
         ge=1,

@@ -333,3 +333,71 @@ async def test_status_history_pages_newest_first_without_gaps_and_only_for_the_a
     assert technician.status_code == 403
     bad = await client.get(url, params={"cursor": "not-a-cursor"}, headers=bearer(admin))
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_cursor"
+
+
+def chat_ended(request_id: str, company: str, technician: str) -> ChatSessionEnded:
+    return ChatSessionEnded(
+        session_id=uid("cht"),
+        request_id=request_id,
+        account_id=ACCOUNT,
+        company_id=company,
+        technician_id=technician,
+        ended_by=EndedBy.TECHNICIAN,
+        outcome=SessionOutcome.RESOLVED,
+    )
+
+
+async def test_a_chat_whose_end_overtakes_its_assignment_never_counts_as_open_and_leftovers_are_pruned(
+    presence, client
+):
+    """Assignments and chat ends come from separate queues: an end handled first is
+    remembered, so its late assignment opens no chat (before, each such chat stayed open for
+    good and the technician's document grew with every one). What overtaken events leave
+    behind is pruned once past the retention."""
+    company = await company_with_portal(presence)
+    ana, _ = await staff(presence, client, company)
+    technicians = presence.handlers.presence.technicians.collection
+    alerts = presence.handlers.alerts.alerts.collection
+    admin = admin_token()
+
+    async def chats_open() -> int:
+        response = await client.get(presence.base_url + "/api/presence/roster", headers=bearer(admin))
+        return next(r["chats_open"] for r in response.json()["technicians"] if r["technician_id"] == ana)
+
+    late = uid("req")
+    await publish(presence.rabbitmq_url, chat_ended(late, company, ana))
+
+    async def remembered() -> bool:
+        return late in ((await technicians.find_one({"_id": ana})) or {}).get("ended", {})
+
+    await eventually(remembered, timeout=15, what="the end remembered")
+    await publish(presence.rabbitmq_url, assigned(late, company, ana, alert=False))
+    await eventually(
+        lambda: alerts.find_one({"_id": late, "closed_at": {"$exists": True}}), timeout=15, what="assignment handled"
+    )
+    assert await chats_open() == 0
+    assert late not in ((await technicians.find_one({"_id": ana})) or {}).get("chats", {})
+
+    # In the usual order the chat opens, then closes, and nothing is left behind.
+    usual = uid("req")
+    await publish(presence.rabbitmq_url, assigned(usual, company, ana, alert=False))
+    await eventually(lambda: chats_open(), timeout=15, what="the chat open")
+    assert await chats_open() == 1
+    await publish(presence.rabbitmq_url, chat_ended(usual, company, ana))
+
+    async def closed() -> bool:
+        return await chats_open() == 0
+
+    await eventually(closed, timeout=15, what="the chat closed")
+    assert usual not in ((await technicians.find_one({"_id": ana})) or {}).get("ended", {})
+
+    # An ask whose withdrawal overtook it, long past its deadline: pruned; a fresh one stays.
+    old, fresh = uid("req"), uid("req")
+    now = datetime.now(UTC)
+    await technicians.update_one(
+        {"_id": ana}, {"$set": {f"asks.{old}": now - timedelta(hours=1), f"asks.{fresh}": now + timedelta(seconds=30)}}
+    )
+    assert await presence.handlers.streak.prune() == 1
+    doc = await technicians.find_one({"_id": ana})
+    assert set(doc.get("asks", {})) == {fresh}
+    assert late in doc.get("ended", {})  # remembered well within the retention

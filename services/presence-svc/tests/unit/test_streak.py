@@ -56,7 +56,13 @@ class FakeTechnicians:
         self.asks.pop(request_id, None)
 
     async def chat_closed(
-        self, technician_id: str, request_id: str, *, answered: bool = False, forget_ask: bool = False
+        self,
+        technician_id: str,
+        request_id: str,
+        *,
+        answered: bool = False,
+        forget_ask: bool = False,
+        final: bool = False,
     ) -> Technician:
         if answered or forget_ask:
             self.asks.pop(request_id, None)

@@ -61,7 +61,7 @@ def _technician(doc: dict[str, Any]) -> Technician:
     )
 
 
-LIVE_FIELDS = {"preferences": 0, "available_payload": 0, "asks": 0}
+LIVE_FIELDS = {"preferences": 0, "available_payload": 0, "asks": 0, "ended": 0}
 """What views of the technician never need (the offers map stays small, but is only for the
 streak code)."""
 
@@ -99,7 +99,7 @@ class TechnicianRepository:
         await self.collection.create_index([("published", ASCENDING)], sparse=True)
 
     async def get(self, technician_id: str) -> Technician | None:
-        doc = await self.collection.find_one({"_id": technician_id}, {"preferences": 0})
+        doc = await self.collection.find_one({"_id": technician_id}, LIVE_FIELDS)
         return _technician(doc) if doc else None
 
     async def get_many(self, technician_ids: Iterable[str]) -> dict[str, tuple[Technician, Preferences]]:
@@ -246,7 +246,8 @@ class TechnicianRepository:
     async def assigned(self, technician_id: str, request_id: str, *, ask_at: datetime | None) -> Technician | None:
         """A request was assigned to the technician: one more chat open, and either an ask
         awaiting their acknowledgement (a Queue assignment, since `ask_at`) or their own
-        answer (they took it: the streak starts again). One write; the technician after."""
+        answer (they took it: the streak starts again). One write; the technician after.
+        Nothing opens when the chat's end came first (see `chat_closed`)."""
         field = f"asks.{request_id}"
         change: dict[str, Any] = {"$set": {f"chats.{request_id}": True}}
         if ask_at is not None:
@@ -254,7 +255,15 @@ class TechnicianRepository:
         else:
             change["$set"]["missed"] = 0
             change["$unset"] = {field: ""}
-        return await self._change(technician_id, change)
+        opened = await self._change(technician_id, change, unless_ended=request_id)
+        if opened is not None:
+            return opened
+        # The chat's end came first: only their answer counts (the streak starts again).
+        return (
+            await self._change(technician_id, {"$set": {"missed": 0}})
+            if ask_at is None
+            else await self.get(technician_id)
+        )
 
     async def lapsed(self, technician_id: str, request_id: str, *, at: datetime) -> Technician | None:
         """The technician's offer or assignment of the request lapsed (counted once: the ask
@@ -292,26 +301,81 @@ class TechnicianRepository:
     # -- chats open (`chats`: request ids assigned to them whose chat has not ended) ---------
 
     async def chat_opened(self, technician_id: str, request_id: str) -> Technician | None:
-        return await self._change(technician_id, {"$set": {f"chats.{request_id}": True}})
+        opened = await self._change(technician_id, {"$set": {f"chats.{request_id}": True}}, unless_ended=request_id)
+        return opened or await self.get(technician_id)
 
     async def chat_closed(
-        self, technician_id: str, request_id: str, *, answered: bool = False, forget_ask: bool = False
+        self,
+        technician_id: str,
+        request_id: str,
+        *,
+        answered: bool = False,
+        forget_ask: bool = False,
+        final: bool = False,
     ) -> Technician | None:
         """The chat is no longer theirs (ended, moved, cancelled). `answered`: they answered the
         request (the streak starts again); `forget_ask`: it is not theirs to answer any more.
-        Either way its ask goes in the same write. The technician after."""
+        Either way its ask goes in the same write. The technician after.
+
+        `final`: the request is over (its chat ended, or it was cancelled), so no assignment of
+        it can come after. Its assignment arrives on another queue and may come later still:
+        when no chat of it was open, its end is remembered (`ended`, pruned by `prune`) so that
+        the late assignment opens nothing — else every such chat stayed open for good."""
         change: dict[str, Any] = {"$unset": {f"chats.{request_id}": ""}}
         if answered or forget_ask:
             change["$unset"][f"asks.{request_id}"] = ""
         if answered:
             change["$set"] = {"missed": 0}
+        if not final:
+            return await self._change(technician_id, change)
+        closed = await self._change(technician_id, change, only_if_open=request_id)
+        if closed is not None:
+            return closed
+        change.setdefault("$set", {})[f"ended.{request_id}"] = datetime.now(UTC)
         return await self._change(technician_id, change)
 
-    async def _change(self, technician_id: str, change: dict[str, Any]) -> Technician | None:
-        """One unconditional write by `_id`, returning the technician after (for the help
-        centers' status frame, without reading them again)."""
+    async def prune(self, before: datetime) -> int:
+        """Forgets asks whose deadline passed before `before` (their lapse or answer would
+        have come long since: an event overtaken by another left them behind) and ends
+        remembered since then; how many technicians changed. Each write is conditional on the
+        values read, so an ask renewed meanwhile stays."""
+        changed = 0
+        cursor = self.collection.find(
+            {"$or": [{"asks": {"$exists": True, "$ne": {}}}, {"ended": {"$exists": True, "$ne": {}}}]},
+            {"asks": 1, "ended": 1},
+        )
+        async for doc in cursor:
+            stale = {
+                f"{kind}.{request_id}": at
+                for kind in ("asks", "ended")
+                for request_id, at in (doc.get(kind) or {}).items()
+                if isinstance(at, datetime) and _aware(at) < before
+            }
+            if stale:
+                done = await self.collection.update_one(
+                    {"_id": doc["_id"], **stale}, {"$unset": dict.fromkeys(stale, "")}
+                )
+                changed += done.modified_count
+        return changed
+
+    async def _change(
+        self,
+        technician_id: str,
+        change: dict[str, Any],
+        *,
+        unless_ended: str | None = None,
+        only_if_open: str | None = None,
+    ) -> Technician | None:
+        """One write by `_id`, returning the technician after (for the help centers' status
+        frame, without reading them again). `unless_ended`: only if that request's end is
+        not remembered; `only_if_open`: only if its chat is open. None when nothing matched."""
+        filter: dict[str, Any] = {"_id": technician_id}
+        if unless_ended is not None:
+            filter[f"ended.{unless_ended}"] = {"$exists": False}
+        if only_if_open is not None:
+            filter[f"chats.{only_if_open}"] = {"$exists": True}
         doc = await self.collection.find_one_and_update(
-            {"_id": technician_id}, change, projection=LIVE_FIELDS, return_document=ReturnDocument.AFTER
+            filter, change, projection=LIVE_FIELDS, return_document=ReturnDocument.AFTER
         )
         return _technician(doc) if doc else None
 

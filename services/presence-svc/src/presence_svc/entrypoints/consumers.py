@@ -36,8 +36,10 @@ def register(broker: RabbitBroker, service: str, handlers: Handlers) -> None:
 
     @subscribe(broker, service, RequestOffered)
     async def request_offered(event: Envelope[RequestOffered]) -> None:
-        await handlers.alerts.offered(event)
+        # The asks first: once an alert shows, a click may take the request and its
+        # withdrawal (another queue) forget the asks — which must be there by then.
         await handlers.streak.offered(event)
+        await handlers.alerts.offered(event)
 
     @subscribe(broker, service, RequestAssigned)
     async def request_assigned(event: Envelope[RequestAssigned]) -> None:

@@ -19,6 +19,8 @@ What dispatch-svc's events say (each consumed from its own queue, so in any orde
 Each miss is counted once: the write that counts it removes (or moves on) the ask it counts.
 """
 
+from datetime import UTC, datetime, timedelta
+
 from contracts import (
     ChatSessionEnded,
     Envelope,
@@ -47,11 +49,20 @@ def missed_frame(missed: int) -> dict[str, object]:
 
 
 class StreakHandlers:
-    def __init__(self, technicians: TechnicianRepository, presence: PresenceHandlers, *, limit: int) -> None:
+    def __init__(
+        self, technicians: TechnicianRepository, presence: PresenceHandlers, *, limit: int, retention: float = 900.0
+    ) -> None:
         self.technicians = technicians
         self.presence = presence
         self.limit = limit
         """Misses in a row that stop a technician (0: never)."""
+        self.retention = timedelta(seconds=retention)
+        """How long a stale ask or a remembered end is kept (`prune`)."""
+
+    async def prune(self) -> int:
+        """Periodic: forgets what overtaken events left on the technicians (asks whose
+        deadline passed long ago, ends remembered long ago), so their documents stay small."""
+        return await self.technicians.prune(datetime.now(UTC) - self.retention)
 
     async def offered(self, event: Envelope[RequestOffered]) -> None:
         offer = event.data
@@ -89,13 +100,15 @@ class StreakHandlers:
     async def cancelled(self, event: Envelope[RequestCancelled]) -> None:
         technician_id = event.data.technician_id
         if technician_id:
-            after = await self.technicians.chat_closed(technician_id, event.data.request_id, forget_ask=True)
+            after = await self.technicians.chat_closed(
+                technician_id, event.data.request_id, forget_ask=True, final=True
+            )
             await self.presence.announce(technician_id, after)
 
     async def session_ended(self, event: Envelope[ChatSessionEnded]) -> None:
         data = event.data
         after = await self.technicians.chat_closed(
-            data.technician_id, data.request_id, answered=data.ended_by is EndedBy.TECHNICIAN
+            data.technician_id, data.request_id, answered=data.ended_by is EndedBy.TECHNICIAN, final=True
         )
         await self.presence.announce(data.technician_id, after)
 
