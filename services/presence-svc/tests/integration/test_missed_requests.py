@@ -49,6 +49,18 @@ def assigned(request_id: str, company: str, technician: str, *, alert: bool) -> 
     )
 
 
+def chat_ended(request_id: str, company: str, technician: str) -> ChatSessionEnded:
+    return ChatSessionEnded(
+        session_id=uid("cht"),
+        request_id=request_id,
+        account_id=ACCOUNT,
+        company_id=company,
+        technician_id=technician,
+        ended_by=EndedBy.TECHNICIAN,
+        outcome=SessionOutcome.RESOLVED,
+    )
+
+
 async def missed(presence, technician_id: str, count: int) -> None:
     """Positive barrier: presence-svc has counted `count` misses in a row."""
 
@@ -263,18 +275,7 @@ async def test_roster_shows_state_reason_since_and_chats_open_to_admins_of_the_a
         since = datetime.fromisoformat(rows[ana]["since"])
         assert datetime.now(UTC) - since < timedelta(minutes=5)
 
-        await publish(
-            presence.rabbitmq_url,
-            ChatSessionEnded(
-                session_id=uid("cht"),
-                request_id=chat,
-                account_id=ACCOUNT,
-                company_id=company,
-                technician_id=ana,
-                ended_by=EndedBy.TECHNICIAN,
-                outcome=SessionOutcome.RESOLVED,
-            ),
-        )
+        await publish(presence.rabbitmq_url, chat_ended(chat, company, ana))
 
         async def closed() -> bool:
             response = await client.get(presence.base_url + "/api/presence/roster", headers=bearer(admin))
@@ -333,18 +334,6 @@ async def test_status_history_pages_newest_first_without_gaps_and_only_for_the_a
     assert technician.status_code == 403
     bad = await client.get(url, params={"cursor": "not-a-cursor"}, headers=bearer(admin))
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_cursor"
-
-
-def chat_ended(request_id: str, company: str, technician: str) -> ChatSessionEnded:
-    return ChatSessionEnded(
-        session_id=uid("cht"),
-        request_id=request_id,
-        account_id=ACCOUNT,
-        company_id=company,
-        technician_id=technician,
-        ended_by=EndedBy.TECHNICIAN,
-        outcome=SessionOutcome.RESOLVED,
-    )
 
 
 async def test_a_chat_whose_end_overtakes_its_assignment_never_counts_as_open_and_leftovers_are_pruned(
