@@ -327,9 +327,14 @@ def _is_plain(node: Any) -> bool:
 
 
 def _string_id_of(plan: Any) -> str | None:
-    """The string `_id` an `$and` of plain conditions pins down; else None."""
+    """The string `_id` a filter on `_id` alone, or an `$and` of plain conditions, pins down;
+    else None. `_id` alone too: every archive into a history collection (`replace_one` with
+    upsert) and every bare by-`_id` update otherwise compiled a plan that inspects each
+    document of the collection (85 ms vs 5 ms at 20,000 documents)."""
     from mongoeco.core import query_plan as q
 
+    if isinstance(plan, q.EqualsCondition) and plan.field == "_id" and type(plan.value) is str:
+        return plan.value
     if not isinstance(plan, q.AndCondition) or not _is_plain(plan):
         return None
     for clause in plan.clauses:
