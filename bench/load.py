@@ -201,7 +201,9 @@ class LoadSession:
         self.by_id = {t.id: t for t in self.technicians}
         for technician in self.technicians:
             await technician.start()
-        self.tap = AmqpTap(self.rabbitmq_url, "request.assigned.*", "request.rejected.*", "chat.ended.*")
+        self.tap = AmqpTap(
+            self.rabbitmq_url, "request.assigned.*", "request.rejected.*", "request.offer-withdrawn.*", "chat.ended.*"
+        )
         await self.tap.__aenter__()
         self.seen = 0
         self.follower = asyncio.create_task(self._follow())
@@ -236,6 +238,11 @@ class LoadSession:
                 chat.add_done_callback(self.chats.discard)
         elif message["type"] == "RequestRejected":
             results.rejected[request_id] = data["reason"]
+        elif message["type"] == "RequestOfferWithdrawn":
+            # A Queue assignment passed over (its technician turned unavailable before
+            # acknowledging) frees their slot: it goes to someone else, and ends with them.
+            for tec in data["technician_ids"]:
+                self.active[tec].discard(request_id)
         elif message["type"] == "ChatSessionEnded":
             self.active[data["technician_id"]].discard(request_id)
             results.ended.add(request_id)
