@@ -1,7 +1,8 @@
 """Known gaps of the sweeper and of slot release, each checked by running the use case itself
 (the sweeper's tick, the consumer's handler) as the barrier before asserting."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,22 @@ from servicekit.outbox import OUTBOX
 from ..support import ACCOUNT, available, ended, envelope, submitted, unique
 
 pytestmark = pytest.mark.integration
+
+
+def stored_request(request_id: str, company: str, state: str, *, rev: int, created_at: datetime) -> dict[str, Any]:
+    """A request as dispatch stores it, written straight to the store (no event routes it)."""
+    document = submitted(request_id, company).model_dump()
+    return {
+        **{k: v for k, v in document.items() if k != "request_id"},
+        "_id": request_id,
+        "state": state,
+        "rev": rev,
+        "queued_since": document["submitted_at"],
+        "correlation_id": f"corr-{request_id}",
+        "offered_to": [],
+        "assignment": 0,
+        "created_at": created_at,
+    }
 
 
 async def test_a_code_revoked_while_the_sweeper_retires_it_keeps_its_revocation(dispatch_service):
@@ -60,20 +77,7 @@ async def test_one_failing_request_does_not_stop_the_other_repairs_of_a_tick(dis
         await svc.db["requests"].insert_one(
             {"_id": broken, "state": "new", "rev": 0, "company_id": unique("cmp"), "created_at": long_ago}
         )
-        document = submitted(stranded, company).model_dump()
-        await svc.db["requests"].insert_one(
-            {
-                **{k: v for k, v in document.items() if k != "request_id"},
-                "_id": stranded,
-                "state": "new",
-                "rev": 0,
-                "queued_since": document["submitted_at"],
-                "correlation_id": "corr-stranded",
-                "offered_to": [],
-                "assignment": 0,
-                "created_at": long_ago,
-            }
-        )
+        await svc.db["requests"].insert_one(stored_request(stranded, company, "new", rev=0, created_at=long_ago))
         assert await svc.handlers.sweeper.tick() == 1  # the broken one failed, and was logged
         assigned = await svc.wait("RequestAssigned", lambda d: d["request_id"] == stranded)
         assert assigned["technician_id"] == "tec_ana"
@@ -87,22 +91,9 @@ async def test_the_sweeper_serves_a_queue_only_once_a_request_has_waited_past_st
         await svc.bus.send(available("tec_ana", [company], 1))
         await svc.technician_record("tec_ana", available=True)
         request_id = unique("req")
-        document = submitted(request_id, company).model_dump()
         # Queued a moment ago, the technician's room already there: as if the event that
         # serves it were still on its way.
-        await svc.db["requests"].insert_one(
-            {
-                **{k: v for k, v in document.items() if k != "request_id"},
-                "_id": request_id,
-                "state": "queued",
-                "rev": 1,
-                "queued_since": document["submitted_at"],
-                "correlation_id": "corr-waiting",
-                "offered_to": [],
-                "assignment": 0,
-                "created_at": now(),
-            }
-        )
+        await svc.db["requests"].insert_one(stored_request(request_id, company, "queued", rev=1, created_at=now()))
         assert await svc.handlers.sweeper.tick() == 0  # the barrier: a whole tick ran
         assert (await svc.db["requests"].find_one({"_id": request_id}))["state"] == "queued"
 
