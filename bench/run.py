@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import math
+import os
 import sys
 import tempfile
 import time
@@ -109,26 +110,45 @@ class Machine:
     busy: float = float("nan")
     """Busy share of all cores (0–1): services, stores, broker, gateway and the load itself."""
     store_cpu_seconds: dict[str, float] = field(default_factory=dict)
+    other_cpu_seconds: dict[str, float] = field(default_factory=dict)
+    """The rest of the machine's busy time that a request costs: `OTHERS`."""
+
+
+OTHERS = ("broker", "gateway", "load")
+"""RabbitMQ's Erlang VM, nginx, and this process (the customers and help centres it plays)."""
+
+
+def _other_cpu_seconds() -> dict[str, float]:
+    spent = dict.fromkeys(OTHERS, 0.0)
+    for process in psutil.process_iter(["pid", "name", "cpu_times"]):
+        name, times = process.info["name"] or "", process.info["cpu_times"]
+        if times is None:
+            continue
+        kind = "load" if process.info["pid"] == os.getpid() else {"beam.smp": "broker", "nginx": "gateway"}.get(name)
+        if kind is not None:
+            spent[kind] += times.user + times.system
+    return spent
 
 
 class MachineMeter:
     def __init__(self, store_pids: Mapping[str, int]) -> None:
         self.stores = {service: psutil.Process(pid) for service, pid in store_pids.items()}
 
-    def _read(self) -> tuple[float, float, dict[str, float]]:
+    def _read(self) -> tuple[float, float, dict[str, float], dict[str, float]]:
         times = psutil.cpu_times()
         idle = times.idle + getattr(times, "iowait", 0.0)
         stores = {service: sum(process.cpu_times()[:2]) for service, process in self.stores.items()}
-        return sum(times) - idle, sum(times), stores
+        return sum(times) - idle, sum(times), stores, _other_cpu_seconds()
 
     @contextlib.contextmanager
     def measure(self) -> Iterator[Machine]:
-        busy, total, stores = self._read()
+        busy, total, stores, others = self._read()
         machine = Machine()
         yield machine
-        busy_after, total_after, stores_after = self._read()
+        busy_after, total_after, stores_after, others_after = self._read()
         machine.busy = (busy_after - busy) / (total_after - total) if total_after > total else float("nan")
         machine.store_cpu_seconds = {service: stores_after[service] - stores[service] for service in stores}
+        machine.other_cpu_seconds = {kind: others_after[kind] - others[kind] for kind in OTHERS}
 
 
 @dataclass
@@ -246,8 +266,9 @@ def ramp_table(workers: int, steps: list[Step]) -> list[str]:
         "| offered /s | requests | assigned /s | p50 ms | p99 ms | store cmds / request: portal · presence · dispatch · chat = total "
         "| CPU ms / request: portal · presence · dispatch · chat | max RSS MiB: portal · presence · dispatch · chat "
         "| dispatch collisions: lost writes · held slots · retries · step-backs "
-        "| store CPU ms / request: portal · presence · dispatch · chat | machine busy | invariants |",
-        "|---:|---:|---:|---:|---:|---|---|---|---|---|---|---:|---|",
+        "| store CPU ms / request: portal · presence · dispatch · chat "
+        "| other CPU ms / request: broker · gateway · load | machine busy | invariants |",
+        "|---:|---:|---:|---:|---:|---|---|---|---|---|---|---|---:|---|",
     ]
     for step in steps:
         r = step.results
@@ -258,7 +279,8 @@ def ramp_table(workers: int, steps: list[Step]) -> list[str]:
             f"| {r.rate:g} | {len(r.submitted)} | {step.assigned / r.elapsed if r.elapsed else 0:.1f} | {ms(r.p50)} "
             f"| {ms(r.percentile(99))} | {' · '.join(f'{c:.1f}' for c in commands)} = **{sum(commands):.1f}** "
             f"| {' · '.join(f'{c:.0f}' for c in cpu)} | {' · '.join(f'{m:.0f}' for m in rss)} "
-            f"| {collisions(step.usage['dispatch-svc'])} | {store_cpu(step)} | {step.machine.busy:.0%} "
+            f"| {collisions(step.usage['dispatch-svc'])} | {store_cpu(step)} | {other_cpu(step)} "
+            f"| {step.machine.busy:.0%} "
             f"| {'OK' if not step.problems else '; '.join(step.problems)} |"
         )
     return lines
@@ -269,6 +291,11 @@ def store_cpu(step: Step) -> str:
     if not cpu:
         return "— (one shared server)"
     return " · ".join(f"{step.per_assigned(cpu[s]) * 1000:.0f}" for s in SERVICES)
+
+
+def other_cpu(step: Step) -> str:
+    cpu = step.machine.other_cpu_seconds
+    return " · ".join(f"{step.per_assigned(cpu.get(kind, float('nan'))) * 1000:.0f}" for kind in OTHERS)
 
 
 def collisions(usage: Usage) -> str:

@@ -90,7 +90,7 @@ def test_off_by_default_no_provider_no_middleware_no_headers():
     tracing.instrument(app)
     assert not getattr(app, "_is_instrumented_by_opentelemetry", False)
     # Nothing staged outside a recorded span carries a context.
-    assert TRACE_FIELD not in _entry(queued())
+    assert TRACE_FIELD not in _entry(queued(), "test", datetime.now(UTC))
 
 
 def test_off_by_default_a_service_process_loads_no_sdk_or_exporter():
@@ -165,7 +165,7 @@ def test_captured_context_is_resumed_later_as_the_parent(exported):
     assert capture() is None  # no span: nothing to store
     assert tracing.tracer is not None
     with tracing.tracer.start_as_current_span("stage"):
-        entry = _entry(queued())
+        entry = _entry(queued(), "test", datetime.now(UTC))
     # Later, elsewhere (a sweeper outside any span): the stored context is the parent.
     assert trace.get_current_span().get_span_context().is_valid is False
     with resumed(entry[TRACE_FIELD]):
@@ -242,7 +242,7 @@ async def test_http_server_span_for_routes_but_not_for_probes(exported):
 
     @app.post("/api/trace/requests/{request_id}")
     async def submit(request_id: str) -> dict[str, str]:
-        staged.append(_entry(queued(request_id)))
+        staged.append(_entry(queued(request_id), "test", datetime.now(UTC)))
         return {"ok": request_id}
 
     @app.get("/api/trace/ready")
@@ -297,7 +297,7 @@ async def test_each_periodic_tick_is_a_root_span_and_its_work_is_traced_under_it
         ticks += 1
         if ticks == 1:
             # What a sweeper's tick does: stage an event and publish it.
-            staged.append(_entry(queued("req_tick")))
+            staged.append(_entry(queued("req_tick"), "test", datetime.now(UTC)))
             with tracing.publishing(queued("req_tick"), routing_key="request.queued.v1", headers=headers):
                 pass
         elif ticks == 2:

@@ -45,7 +45,7 @@ class Replica:
         self.outbox = Outbox(self.publish)
         self.writer = self.outbox.collection(raw)
 
-    async def publish(self, event: Envelope[Any]) -> None:
+    async def publish(self, event: Envelope[Any], *, maybe_repeat: bool = False) -> None:
         headers: dict[str, Any] = {}
         with self.tracing.publishing(event, routing_key=RequestQueued.routing_key(), headers=headers):
             if not self.broker_up:

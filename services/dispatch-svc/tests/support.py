@@ -19,6 +19,7 @@ from contracts import (
     TechnicianUpdated,
     partition_headers,
 )
+from servicekit.broker import MAYBE_REPEAT_HEADER
 
 ACCOUNT = "acc_test"
 
@@ -42,7 +43,9 @@ class Bus:
     async def __aexit__(self, *exc: object) -> None:
         await self._connection.close()
 
-    async def send(self, event: Envelope[Any] | EventPayload) -> Envelope[Any]:
+    async def send(self, event: Envelope[Any] | EventPayload, *, repeat: bool = False) -> Envelope[Any]:
+        """`repeat`: marked as the outbox marks a publication that may repeat an earlier one
+        (its sweeper's, a retry), so dispatch treats it as the duplicate it may be."""
         if isinstance(event, EventPayload):
             event = envelope(event)
         await self._exchange.publish(
@@ -53,7 +56,7 @@ class Bus:
                 content_type="application/json",
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 # As servicekit's publisher: dispatch partitions company events on it.
-                headers=partition_headers(event.data),
+                headers={**partition_headers(event.data), **({MAYBE_REPEAT_HEADER: True} if repeat else {})},
             ),
             routing_key=event.data.routing_key(),
         )

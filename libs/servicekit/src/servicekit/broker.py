@@ -7,6 +7,7 @@ that cannot even be parsed is rejected straight to the service's `.dlq`.
 """
 
 import asyncio
+import contextvars
 import functools
 import json
 import logging
@@ -33,6 +34,25 @@ EVENTS = RabbitExchange(EVENTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
 DEAD_LETTERS = RabbitExchange(DEAD_LETTER_EXCHANGE, type=ExchangeType.TOPIC, durable=True)
 
 log = get_logger(__name__)
+
+MAYBE_REPEAT_HEADER = "x-assistline-maybe-repeat"
+"""Set on a publication that may repeat an earlier one of the same event: the outbox
+sweeper's, and a retry after a failed publication (`servicekit.outbox`)."""
+_MAY_REPEAT: contextvars.ContextVar[bool] = contextvars.ContextVar("delivery_may_repeat", default=True)
+
+
+def delivery_may_repeat() -> bool:
+    """False only while handling a message that is certainly its event's first delivery: not
+    redelivered by RabbitMQ, not dead-lettered before (`x-death`), not a publication the outbox
+    marked as a possible repeat. Outside a consumer (a test calling a handler, a sweep): True.
+    A handler may skip a guard against repeats, and its store command, when this is False."""
+    return _MAY_REPEAT.get()
+
+
+def _may_repeat(msg: Any) -> bool:
+    raw = msg.raw_message
+    headers = getattr(raw, "headers", None) or {}
+    return bool(getattr(raw, "redelivered", True) or headers.get(MAYBE_REPEAT_HEADER) or "x-death" in headers)
 
 
 def queue_name(service: str, payload: type[EventPayload]) -> str:
@@ -86,6 +106,13 @@ class EventContext(BaseMiddleware):
         self.metrics = metrics
 
     async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
+        repeat = _MAY_REPEAT.set(_may_repeat(msg))
+        try:
+            return await self._consume(call_next, msg)
+        finally:
+            _MAY_REPEAT.reset(repeat)
+
+    async def _consume(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
         with structlog.contextvars.bound_contextvars(
             event_type=_event_type(msg),
             event_id=msg.message_id,

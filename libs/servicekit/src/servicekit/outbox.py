@@ -2,33 +2,44 @@
 
 Events ride inside the very document whose change caused them (field `_outbox`), so a
 single-document write — atomic on every MongoDB and on the embedded MongoDB-wire server,
-with no multi-document transaction — stores both or neither. Right after the write, every
-event staged on that document is published, oldest first, with publisher confirms, and the
-outbox is cleared. If the process dies or the broker is down in between, the sweeper of any
-replica publishes what is left, in the same order.
+with no multi-document transaction — stores both or neither. Right after the write, the
+writing process publishes what it staged, oldest first, with publisher confirms. Clearing
+what was published is batched: every `clear_every` seconds ONE command per collection (a bulk
+write of by-`_id` statements) removes the published events from every document written
+meanwhile, instead of a command after every write; until then this process remembers what it
+published and never publishes it again. If the process dies or the broker is down in between,
+the sweeper of any replica publishes what is left, in the same order.
+
+Each staged event names the process that staged it and when. A write that finds events of
+another process in the document (two replicas writing the same document within a second)
+leaves them to that process while they are younger than `PUBLISH_GRACE`: it is publishing
+them, or has and will clear them in its next batch. Publishing them too would make duplicates
+routine with two replicas; older ones are presumed orphaned and published.
 
 The one entry point is `Outbox.collection(raw)`: it returns the `OutboxCollection` through
 which a repository writes a document together with its events, and registers the
 collection for sweeping at the same time — events cannot be staged on a collection the
 sweeper does not know.
 
-Delivery is at least once: a rare duplicate (a crash after publishing, before clearing)
+Delivery is at least once: a rare duplicate (a crash after publishing, before the clear)
 reaches consumers, which are idempotent. `consume_once` gives a consumer's effect on one
 document that guarantee: the document remembers the ids of the last `SEEN_WINDOW` events it
-absorbed. That window is a bound, not a promise: a duplicate arriving after more than
-`SEEN_WINDOW` newer events changed the same document is not recognised by its id, so every
-consumer also guards its writes by state (a revision, a sequence, an expected state).
+absorbed. That window is a bound, not a promise: a duplicate
+arriving after more than `SEEN_WINDOW` newer events changed the same document is not
+recognised by its id, so every consumer also guards its writes by state (a revision, a
+sequence, an expected state).
 """
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import aiormq.exceptions
 from faststream.exceptions import IncorrectState
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import ConnectionFailure
 
@@ -38,7 +49,14 @@ from servicekit.logging import get_logger
 
 log = get_logger(__name__)
 
-Publish = Callable[[Envelope[Any]], Awaitable[None]]
+
+class Publish(Protocol):
+    """Publishes one event; `maybe_repeat` marks a publication that may repeat an earlier one
+    (header `servicekit.broker.MAYBE_REPEAT_HEADER`)."""
+
+    def __call__(self, event: Envelope[Any], /, *, maybe_repeat: bool = False) -> Awaitable[None]: ...
+
+
 Doc = dict[str, Any]
 Update = dict[str, dict[str, Any]]
 
@@ -46,8 +64,13 @@ OUTBOX = "_outbox"
 LEASE = "_outbox_lease"
 SEEN = "_seen_events"
 SEEN_WINDOW = 64
+BY = "by"
+"""An entry's field: the `Outbox` (one per process) that staged it."""
+AT = "at"
+"""An entry's field: when it was staged."""
 # A staged event younger than this is presumably being published by the process that wrote
-# it; the sweeper leaves it alone meanwhile to avoid needless duplicates.
+# it (and cleared in its next batch); the sweeper and other writers leave it alone meanwhile
+# to avoid needless duplicates.
 PUBLISH_GRACE = timedelta(seconds=5)
 SWEEP_LEASE = timedelta(seconds=30)
 
@@ -80,8 +103,14 @@ def consume_once(event_id: object) -> tuple[Doc, Update]:
     return {SEEN: {"$ne": key}}, {"$push": {SEEN: {"$each": [key], "$slice": -SEEN_WINDOW}}}
 
 
-def _entry(event: Envelope[Any]) -> Doc:
-    entry: Doc = {"_id": str(event.event_id), "type": event.type, "body": event.model_dump(mode="json")}
+def _entry(event: Envelope[Any], owner: str, at: datetime) -> Doc:
+    entry: Doc = {
+        "_id": str(event.event_id),
+        "type": event.type,
+        "body": event.model_dump(mode="json"),
+        BY: owner,
+        AT: at,
+    }
     # The staging span's trace context rides with the event, so whoever publishes it later
     # (this process right away, or any replica's sweeper) continues the same trace.
     if (context := tracing.capture()) is not None:
@@ -89,11 +118,8 @@ def _entry(event: Envelope[Any]) -> Doc:
     return entry
 
 
-def _staging(events: Sequence[Envelope[Any]]) -> Update:
-    return {
-        "$push": {OUTBOX: {"$each": [_entry(e) for e in events]}},
-        "$set": {LEASE: datetime.now(UTC) + PUBLISH_GRACE},
-    }
+def _staging(entries: list[Doc]) -> Update:
+    return {"$push": {OUTBOX: {"$each": entries}}, "$set": {LEASE: entries[0][AT] + PUBLISH_GRACE}}
 
 
 def _strip(document: Doc) -> Doc:
@@ -126,8 +152,9 @@ class OutboxCollection:
         """Apply `update` to the document matching `filter` and stage `events` in the same
         write; then publish everything staged on it. Returns the document after the change
         (without outbox fields), or None when nothing matched (and nothing was staged)."""
-        if events:
-            update = merge_updates(update, _staging(events))
+        staged = self._outbox.entries(events) if events else []
+        if staged:
+            update = merge_updates(update, _staging(staged))
             if projection is not None:
                 projection = {**projection, OUTBOX: 1}
         after = await self.raw.find_one_and_update(
@@ -135,32 +162,54 @@ class OutboxCollection:
         )
         if after is None:
             return None
-        if events:
-            await self._outbox.publish_staged(self, after["_id"], after.get(OUTBOX, []))
+        if staged:
+            await self._outbox.publish_staged(self, after["_id"], after.get(OUTBOX, []), own=staged)
         return _strip(after)
 
     async def insert(self, document: Doc, events: Sequence[Envelope[Any]] = ()) -> None:
         """Insert a new document carrying `events`, then publish them (DuplicateKeyError
         propagates: nothing was stored or published)."""
-        entries = [_entry(e) for e in events]
-        if not entries:
+        if not events:
             await self.raw.insert_one(document)
             return
-        await self.raw.insert_one({**document, OUTBOX: entries, LEASE: datetime.now(UTC) + PUBLISH_GRACE})
-        await self._outbox.publish_staged(self, document["_id"], entries)
+        entries = self._outbox.entries(events)
+        await self.raw.insert_one({**document, OUTBOX: entries, LEASE: entries[0][AT] + PUBLISH_GRACE})
+        await self._outbox.publish_staged(self, document["_id"], entries, own=entries)
 
 
 class Outbox:
-    def __init__(self, publish: Publish, *, on_failure: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, publish: Publish, *, on_failure: Callable[[], None] | None = None, clear_later: bool = False
+    ) -> None:
         self._publish = publish
+        self._owner = uuid.uuid4().hex[:12]
         self._on_failure = on_failure
         """Told of every publication that failed on an outage (a metric)."""
+        self._clear_later = clear_later
+        """Published events are cleared by `clear_published` (periodic), not after each write."""
+        self._published: dict[tuple[str, Any], set[str]] = {}
+        """Events published by this process and still in their document's outbox."""
+        self._cleared: dict[tuple[str, Any], set[str]] = {}
+        """Those the last `clear_published` removed: a write's reply read before that clear
+        may still list them."""
         self._collections: dict[str, OutboxCollection] = {}
         # Documents whose publication failed on a transient error: retried on the next
         # sweep, which the failure wakes up at once, whatever their lease says.
         self._retry: dict[tuple[str, Any], OutboxCollection] = {}
         self._locks: dict[tuple[str, Any], tuple[asyncio.Lock, int]] = {}
         self._wakeup = asyncio.Event()
+
+    def entries(self, events: Sequence[Envelope[Any]]) -> list[Doc]:
+        """Outbox entries for `events`, staged by this process now."""
+        at = datetime.now(UTC)
+        return [_entry(event, self._owner, at) for event in events]
+
+    def _theirs_in_flight(self, entry: Doc) -> bool:
+        """Staged by another process within the grace: it publishes (and clears) it."""
+        at = entry.get(AT)
+        if entry.get(BY, self._owner) == self._owner or not isinstance(at, datetime):
+            return False
+        return (at if at.tzinfo else at.replace(tzinfo=UTC)) > datetime.now(UTC) - PUBLISH_GRACE
 
     def collection(self, raw: AsyncCollection) -> OutboxCollection:
         """The writer for `raw`; registers it for sweeping (idempotent)."""
@@ -187,7 +236,13 @@ class Outbox:
         }
 
     async def publish_staged(
-        self, writer: OutboxCollection, document_id: Any, entries: Iterable[Doc] | None, *, sweeping: bool = False
+        self,
+        writer: OutboxCollection,
+        document_id: Any,
+        entries: Iterable[Doc] | None,
+        *,
+        own: Iterable[Doc] = (),
+        sweeping: bool = False,
     ) -> None:
         """Publish what is staged on one document, oldest first, then clear it.
 
@@ -195,7 +250,12 @@ class Outbox:
         one document never overlap within a process (a per-document lock), and whoever waited
         for the lock re-reads the outbox, so an event already published and cleared by the
         other holder is not published again after newer ones. Across processes the lease
-        keeps the sweeper away from a document written in the last `PUBLISH_GRACE`.
+        keeps the sweeper away from a document written in the last `PUBLISH_GRACE`, and a
+        writer leaves another process's entries younger than that to it.
+
+        `own` are the entries the write itself staged: any other entry published here may
+        have been published before (a failed attempt that reached the broker, a crashed
+        writer's), so it goes out marked as a possible repeat, as everything the sweeper sends.
         """
         key = (writer.name, document_id)
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
@@ -206,7 +266,8 @@ class Outbox:
                 if entries is None or contended:
                     stored = await writer.raw.find_one({"_id": document_id}, projection={OUTBOX: 1})
                     entries = (stored or {}).get(OUTBOX, [])
-                await self._publish_and_clear(writer, document_id, list(entries), sweeping=sweeping)
+                first = set() if sweeping else {entry["_id"] for entry in own}
+                await self._publish_and_clear(writer, document_id, list(entries), first, sweeping=sweeping)
         finally:
             lock, users = self._locks[key]
             if users == 1:
@@ -215,13 +276,21 @@ class Outbox:
                 self._locks[key] = (lock, users - 1)
 
     async def _publish_and_clear(
-        self, writer: OutboxCollection, document_id: Any, entries: list[Doc], *, sweeping: bool
+        self, writer: OutboxCollection, document_id: Any, entries: list[Doc], first: set[str], *, sweeping: bool
     ) -> None:
+        key = (writer.name, document_id)
+        done = self._published.get(key, set()) | self._cleared.get(key, set())
+        # Published already and waiting for the batched clear, or another process's own.
+        due = [e for e in entries if e["_id"] not in done and (sweeping or not self._theirs_in_flight(e))]
         try:
-            for entry in entries:
+            for entry in due:
                 with tracing.resumed(entry.get(tracing.TRACE_FIELD)):
-                    await self._publish(_envelope(entry))
-            await self._clear(writer.raw, document_id, [entry["_id"] for entry in entries])
+                    await self._publish(_envelope(entry), maybe_repeat=entry["_id"] not in first)
+                if self._clear_later and not sweeping:
+                    self._published.setdefault(key, set()).add(entry["_id"])
+            if sweeping or not self._clear_later:
+                # The sweeper's catches are rare: cleared at once, lease included.
+                await self._clear(writer.raw, document_id, [entry["_id"] for entry in due])
         except TRANSIENT as error:
             if self._on_failure is not None:
                 self._on_failure()
@@ -254,6 +323,49 @@ class Outbox:
         )
         if cleared.matched_count == 0:
             await raw.update_one({"_id": document_id}, {"$pull": {OUTBOX: {"_id": {"$in": ids}}}})
+
+    async def clear_published(self) -> int:
+        """Periodic (when clearing later): remove what this process published from the
+        outboxes, ONE command per collection whatever the number of documents (a bulk write
+        of by-`_id` statements); returns how many documents had published events."""
+        pending = {key: set(ids) for key, ids in self._published.items()}
+        cleared: dict[tuple[str, Any], set[str]] = {}
+        try:
+            await self._clear_batches(pending, cleared)
+        finally:
+            # Even after a failed batch: what an earlier collection's batch removed is known.
+            self._cleared = cleared
+        return len(cleared)
+
+    async def _clear_batches(
+        self, pending: dict[tuple[str, Any], set[str]], cleared: dict[tuple[str, Any], set[str]]
+    ) -> None:
+        for name in sorted({name for name, _ in pending}):
+            documents = {document_id: ids for (each, document_id), ids in pending.items() if each == name}
+            statements = []
+            for document_id, ids in documents.items():
+                ordered = sorted(ids)
+                # The usual case: the outbox holds exactly what was published, so it goes, lease
+                # included. Else another writer staged more meanwhile: ours are pulled, and the
+                # lease stays for the rest (its writer's clear, or the sweeper, ends it).
+                statements += [
+                    UpdateOne(
+                        {"_id": document_id, OUTBOX: {"$size": len(ordered)}, f"{OUTBOX}._id": {"$all": ordered}},
+                        {"$unset": {OUTBOX: "", LEASE: ""}},
+                    ),
+                    UpdateOne(
+                        {"_id": document_id, f"{OUTBOX}._id": {"$in": ordered}},
+                        {"$pull": {OUTBOX: {"_id": {"$in": ordered}}}},
+                    ),
+                ]
+            await self._collections[name].raw.bulk_write(statements, ordered=True)
+            for document_id, published in documents.items():
+                key = (name, document_id)
+                cleared[key] = published
+                if left := self._published.get(key, set()) - published:
+                    self._published[key] = left
+                else:
+                    self._published.pop(key, None)
 
     async def _claim(self, raw: AsyncCollection, filter: Doc) -> Doc | None:
         now = datetime.now(UTC)

@@ -7,7 +7,7 @@ Nothing here connects at import time.
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -23,7 +23,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Envelope, EventPayload, cloudevents, partition_headers
 from servicekit.auth import Authenticator
-from servicekit.broker import EVENTS, dead_letter_queue, declare_dead_letters, make_broker, wait_until_connected
+from servicekit.broker import (
+    EVENTS,
+    MAYBE_REPEAT_HEADER,
+    dead_letter_queue,
+    declare_dead_letters,
+    make_broker,
+    wait_until_connected,
+)
 from servicekit.docs import install_docs
 from servicekit.errors import install_error_handlers
 from servicekit.health import health_router
@@ -123,7 +130,7 @@ def create_runtime(settings: ServiceSettings, *, emits: Iterable[type[EventPaylo
         for payload in emits
     }
 
-    async def publish(event: Envelope[Any]) -> None:
+    async def publish(event: Envelope[Any], *, maybe_repeat: bool = False) -> None:
         log.debug(
             "publishing event",
             event_type=event.type,
@@ -133,6 +140,8 @@ def create_runtime(settings: ServiceSettings, *, emits: Iterable[type[EventPaylo
         # Additive: any CloudEvents SDK can read the message through the AMQP binding;
         # the company header lets a consumer partition by company (dispatch-svc does).
         headers = {**cloudevents.amqp_properties(event), **partition_headers(event.data)}
+        if maybe_repeat:
+            headers[MAYBE_REPEAT_HEADER] = True
         # With tracing on: a PRODUCER span, its W3C context added to the headers.
         with tracing.publishing(event, routing_key=type(event.data).routing_key(), headers=headers):
             await publishers[type(event.data)].publish(
@@ -151,7 +160,7 @@ def create_runtime(settings: ServiceSettings, *, emits: Iterable[type[EventPaylo
         broker=broker,
         mongo=mongo,
         db=db,
-        outbox=Outbox(publish, on_failure=metrics.outbox_publish_failed),
+        outbox=Outbox(publish, on_failure=metrics.outbox_publish_failed, clear_later=settings.outbox_clear_seconds > 0),
         auth=Authenticator(settings.jwt_secret.get_secret_value()),
         metrics=metrics,
         tracing=tracing,
@@ -204,6 +213,8 @@ def assemble(
             log.info("outbox swept", published=count)
 
     runtime.every(settings.outbox_sweep_seconds, sweep_outbox, name="outbox", wake=runtime.outbox.wakeup)
+    if settings.outbox_clear_seconds > 0:
+        runtime.every(settings.outbox_clear_seconds, runtime.outbox.clear_published, name="outbox-clear")
     _measure_backlogs(runtime)
 
     @asynccontextmanager
@@ -220,6 +231,8 @@ def assemble(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            with suppress(*TRANSIENT):  # else the sweeper publishes them again
+                await runtime.outbox.clear_published()
             if on_shutdown:
                 await on_shutdown()
             await runtime.mongo.close()

@@ -46,6 +46,15 @@ class ServiceSettings(BaseSettings):
             "delay after a crash; each sweep costs a store command per outbox collection."
         ),
     )
+    outbox_clear_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description=(
+            "How often the events this process published are removed from their documents, in one "
+            "batch (one bulk write per collection); 0: one command right after each write. Keep it "
+            "under the outbox's 5 s publish grace, or other replicas publish again what is not cleared yet."
+        ),
+    )
     broker_connect_timeout_seconds: float = Field(default=60.0, gt=0)
     # Traces (servicekit.tracing): off unless one of these is set.
     otel_exporter_otlp_endpoint: str = Field(

@@ -16,6 +16,8 @@ class AmqpTap:
         self.url = url
         self.binding_keys = binding_keys or ("#",)
         self.messages: list[dict[str, Any]] = []
+        self.headers: dict[str, dict[str, Any]] = {}
+        """The AMQP headers of each message collected, by message id (the event id)."""
         self._arrived = asyncio.Condition()
         self._connection: aio_pika.abc.AbstractRobustConnection | None = None
 
@@ -36,6 +38,8 @@ class AmqpTap:
     async def _on_message(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
         async with message.process():
             body = json.loads(message.body)
+            if message.message_id is not None:
+                self.headers[message.message_id] = dict(message.headers or {})
             async with self._arrived:
                 self.messages.append(body)
                 self._arrived.notify_all()

@@ -225,6 +225,9 @@ class Chat:
 
 async def running_chat(real_backends, name: str, **overrides: Any):
     overrides.setdefault("abandon_check_seconds", 0.2)
+    # Each write's outbox cleared at once: a test's archive step moves what just ended (the
+    # batched clear has its tests in servicekit, and runs in the cost test and end to end).
+    overrides.setdefault("outbox_clear_seconds", 0.0)
     settings = real_backends.settings(Settings, mongodb_db=f"chat-{name}-{uuid.uuid4().hex[:6]}", **overrides)
     service = bootstrap(settings)
     async with AmqpTap(real_backends.rabbitmq_url, "chat.#") as tap:
@@ -287,6 +290,7 @@ async def measured_chat(real_backends, monkeypatch):
         real_backends,
         "cost",
         outbox_sweep_seconds=idle,
+        outbox_clear_seconds=idle,  # the test clears, inside the window it measures
         archive_check_seconds=idle,
         replica_lease_seconds=3 * idle,
         access_cache_seconds=idle,

@@ -1,5 +1,7 @@
 """Composition root of dispatch-svc: the one place its parts are wired, for production and tests."""
 
+from datetime import timedelta
+
 from contracts import (
     ConnectionCodeIssued,
     ConnectionCodeRevoked,
@@ -109,7 +111,16 @@ def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list
     companies = CompanyDeletions(requests, deleted, announce)
     handlers = Handlers(
         settings=settings,
-        lifecycle=RequestLifecycle(requests, technicians, portals, router, announce, rejections, deleted=deleted),
+        lifecycle=RequestLifecycle(
+            requests,
+            technicians,
+            portals,
+            router,
+            announce,
+            rejections,
+            deleted=deleted,
+            tombstone_lifetime=timedelta(seconds=settings.tombstone_seconds),
+        ),
         roster=TechnicianRoster(technicians, requests, router, web, connection_codes),
         router=router,
         inbox=MeasuredInbox(requests, technicians, web, announce, metrics=metrics),

@@ -42,6 +42,13 @@ class Settings(ServiceSettings):
         description="A half-done step (a slot claimed, a request still new) older than this is "
         "presumed abandoned by a crashed worker and repaired by the sweeper.",
     )
+    tombstone_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="A cancellation that overtook its submission (separate queues) waits this long "
+        "among the live requests for the submission, which then stops there; a submission later "
+        "still would be served.",
+    )
     consumer_prefetch: int = Field(
         default=1,
         ge=1,

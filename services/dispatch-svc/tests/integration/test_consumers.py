@@ -70,7 +70,13 @@ async def harness(request, real_backends):
     # bindings): there, dispatch consumes one queue per event; the real broker also runs the
     # (experimental, off by default) partitions, so their routing stays covered.
     partitions = {"partitions": 0} if request.param == "in_memory" else {"partitions": 8}
-    settings = real_backends.settings(Settings, mongodb_db=f"dispatch-unit-{uuid.uuid4().hex[:8]}", **partitions)
+    settings = real_backends.settings(
+        # Each write's outbox cleared at once, as in conftest's FAST: a test's sweep archives.
+        Settings,
+        mongodb_db=f"dispatch-unit-{uuid.uuid4().hex[:8]}",
+        outbox_clear_seconds=0.0,
+        **partitions,
+    )
     service = bootstrap(settings)
     published: list[dict[str, Any]] = []
 

@@ -19,24 +19,27 @@ pytestmark = pytest.mark.integration
 
 REQUESTS = 10
 TECHNICIANS = ("tec_ana", "tec_bob", "tec_cy")
-# Queue, 12 a request plus the sweeps' share: the submission (insert, the history check for
-# a redelivery after the archive), the line and the technicians read, the slot claim, the
-# assignment and its outbox clear, the acknowledgement and its clear, then the chat's end
-# (completion, slot release, the look for what waits). Deleted companies and portals come
-# from in-process copies (~0.1).
-# Web, ~11.6: the offer (and its clear) replaces the line read; the winner's accept acts on
-# the offer as this process wrote it (no read: claim, assignment, clear), and the two losers
-# wait for it in process and learn it is taken without a store command — each cost 6
-# commands before (read, claim, lost write, give-back, read again, access check), ~24 a
-# request in this mix.
-BUDGET = {"queue": 13.5, "web": 12.5}  # measured 12.6-12.8 / 11.6-12.0
+# Queue, ~9 a request plus the sweeps' share: the submission's insert (a first delivery does
+# not look in the history: only a delivery that may repeat an earlier one can find its
+# request archived), the line and the technicians read, the slot claim, the assignment, the
+# acknowledgement, then the chat's end (completion, slot release, the look for what waits).
+# The outbox is cleared in batches, one command (a bulk write) a second for every request
+# written meanwhile (~0.2 a request here; it was one command after every write). Deleted
+# companies and portals come from in-process copies (~0.1).
+# Web, ~8.4: the offer replaces the line read; the winner's accept acts on the offer as this
+# process wrote it (no read: claim, assignment), and the two losers wait for it in process
+# and learn it is taken without a store command — each cost 6 commands before (read, claim,
+# lost write, give-back, read again, access check), ~24 a request in this mix.
+BUDGET = {"queue": 10.0, "web": 9.0}
+"""Measured 9.4 / 8.4; 10.4 / 9.4 with the history looked at on every submission, and
+12.6-12.8 / 11.6-12.0 with the outbox cleared after each write as well."""
 
 
 @pytest.mark.parametrize("mode", ["queue", "web"])
 async def test_store_commands_per_assigned_request(dispatch_service, real_backends, mode):
     company = unique("cmp")
-    # Default sweep intervals: the periodic sweeps' share is counted as in production.
-    async with dispatch_service(sweep_interval_seconds=5.0, stuck_after_seconds=10.0) as svc:
+    # Default sweep and outbox-clear intervals: the periodic share is counted as in production.
+    async with dispatch_service(sweep_interval_seconds=5.0, stuck_after_seconds=10.0, outbox_clear_seconds=1.0) as svc:
         # The test's own polling goes through a client of its own, which the service's
         # counters do not see.
         observer = AsyncMongoClient(real_backends.mongodb_url, tz_aware=True)

@@ -136,6 +136,9 @@ async def running_portal(
         # An hour-long window: a budget test cannot straddle a window boundary and see the
         # previous window's attempts weighted below the limit.
         "submission_window_seconds": 3600.0,
+        # Each write's outbox cleared at once: a test's clean-up step sees what just finished
+        # (the batched clear has its tests in servicekit, and runs in the cost test and end to end).
+        "outbox_clear_seconds": 0.0,
         **({"smtp_port": smtp_port} if smtp_port else {}),
         **overrides,
     }

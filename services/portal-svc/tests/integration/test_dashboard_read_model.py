@@ -85,7 +85,7 @@ async def desk(real_backends):
     client = make_mongo_client(real_backends.mongodb_url, app_name="dashboard-test")
     database = client[f"portal-dash-{uuid.uuid4().hex[:6]}"]
 
-    async def nowhere(_event: Envelope) -> None:
+    async def nowhere(_event: Envelope, *, maybe_repeat: bool = False) -> None:
         return None
 
     requests = RequestRepository(Outbox(nowhere).collection(database["requests"]), database["requests_history"])

@@ -47,8 +47,8 @@ read again once in the three requests measured, they add 0.33."""
 WEB_BUDGET = 8.34
 TOGGLE_BUDGET = 5.0
 """Choosing a status: read the technician and their portals, ONE write of the choice, what
-routing is told (its event) and the shown state, the outbox clearing that event, the history
-entry."""
+routing is told (its event) and the shown state, the history entry, and a share of the
+outbox's batched clear (one command for the four choices)."""
 IDLE = 3600.0  # periodic tasks out of the way: their cost is per second, not per request
 
 
@@ -126,6 +126,7 @@ async def test_store_commands_per_assigned_request(real_backends, smtp_sink, cli
         presence_lease_seconds=IDLE,
         email_retry_seconds=IDLE,
         outbox_sweep_seconds=IDLE,
+        outbox_clear_seconds=IDLE,  # cleared by the test, inside the window it measures
         alert_cleanup_seconds=IDLE,
     )
     presence = Presence(real_backends.rabbitmq_url, settings)
@@ -167,6 +168,7 @@ async def test_store_commands_per_assigned_request(real_backends, smtp_sink, cli
                 presence.base_url + "/api/presence/me/status", json={"status": status}, headers=bearer(tokens[-1])
             )
             assert response.status_code == 200 and response.json()["status"] == status
+        await presence.service.runtime.outbox.clear_published()
         toggle = _delta(before, stats.snapshot(), 4)
         for tab, _ in tabs:
             await tab.__aexit__(None, None, None)

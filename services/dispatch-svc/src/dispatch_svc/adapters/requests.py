@@ -7,7 +7,7 @@ Every change is one conditional single-document write guarded by the document's 
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING
@@ -43,6 +43,17 @@ ASSIGNMENT_FIELDS = (
 
 NOT_STAGED = {f"{OUTBOX}.0": {"$exists": False}}
 """Filter: the document's events are all published."""
+KEEP_UNTIL = "keep_until"
+"""A tombstone's field: archived no sooner, unless its submission came."""
+
+
+def _archivable(document: Doc, now: datetime) -> bool:
+    keep_until = document.get(KEEP_UNTIL)
+    return keep_until is None or _aware(keep_until) <= now
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -120,21 +131,35 @@ class RequestRepository:
     async def live_or_archived(self, request_id: str) -> Doc | None:
         return await self.get(request_id) or await self.archived(request_id)
 
-    async def tombstone(self, request_id: str, fields: Doc) -> None:
-        """Records the end of a request never seen live (its cancellation overtook it)."""
-        await self.history.update_one({"_id": request_id}, {"$setOnInsert": fields}, upsert=True)
+    async def tombstone(self, request_id: str, fields: Doc, *, keep_until: datetime) -> bool:
+        """Records the end of a request never seen live (its cancellation overtook it), among
+        the live requests until `keep_until` (the sweeper archives it then, or as soon as the
+        submission came): the submission, inserted later, finds it. False when the request is
+        live already (the submission came in meanwhile)."""
+        try:
+            await self.live.raw.insert_one({"_id": request_id, **fields, "rev": 0, KEEP_UNTIL: keep_until})
+        except DuplicateKeyError:
+            return False
+        return True
 
-    async def insert_new(self, document: Doc) -> Doc:
-        """Stores a submitted request once; a redelivery gets the stored (or archived) one back.
+    async def insert_new(self, document: Doc, *, may_repeat: bool = True) -> Doc:
+        """Stores a submitted request once; a repeat gets the stored (or archived) one back.
 
-        The history is checked after the insert: archiving writes the history before it
-        deletes the live document, so a redelivery racing an archive still sees it.
+        A cancellation that overtook the submission left its tombstone among the live
+        requests, so the insert finds it. Only a delivery that may repeat an earlier one
+        (`may_repeat`) can find its request archived already: the history is checked then, after
+        the insert — archiving writes the history before it deletes the live document, so a
+        repeat racing an archive still sees it. A first delivery saves that store command.
         """
         stored = {**document, "state": State.NEW, "rev": 0}
         try:
             await self.live.raw.insert_one(stored)
-        except DuplicateKeyError:  # a redelivery: the first delivery stored it
+        except DuplicateKeyError:  # a repeat (the first delivery stored it), or a tombstone
             stored = await self.get(document["_id"]) or {}
+            if stored.get(KEEP_UNTIL) is not None:  # the submission it waited for: free to archive
+                await self.live.raw.update_one({"_id": document["_id"]}, {"$unset": {KEEP_UNTIL: ""}})
+        if not may_repeat:
+            return stored
         archived = await self.archived(document["_id"])
         if archived is not None:
             await self.live.raw.delete_one({"_id": document["_id"], "state": State.NEW, "rev": 0})
@@ -300,7 +325,10 @@ class RequestRepository:
             state = document["state"]
             if state in FINISHED:
                 # Archived only once its guests are let go (and their slots freed).
-                (view.due if needs_closing(document) else view.finished).append(document)
+                if needs_closing(document):
+                    view.due.append(document)
+                elif _archivable(document, now):
+                    view.finished.append(document)
                 continue
             if state in (State.QUEUED, State.OFFERED):
                 companies.add(document["company_id"])
@@ -319,7 +347,9 @@ class RequestRepository:
         """Files every finished, fully published request (or those of `finished`, as read by
         `sweep_view`) in the history, in two bulk writes."""
         if finished is None:
-            finished = [d async for d in self.live.raw.find({"state": {"$in": list(FINISHED)}, **NOT_STAGED})]
+            moment = datetime.now(UTC)
+            found = self.live.raw.find({"state": {"$in": list(FINISHED)}, **NOT_STAGED})
+            finished = [d async for d in found if _archivable(d, moment)]
         documents = [{k: v for k, v in d.items() if not k.startswith("_outbox")} for d in finished]
         if not documents:
             return 0

@@ -24,7 +24,7 @@ from contracts import (
 from dispatch_svc.adapters.contention import CONTENTION
 from dispatch_svc.entrypoints.partitions import Partitions
 from dispatch_svc.handlers import Handlers
-from servicekit.broker import subscribe
+from servicekit.broker import delivery_may_repeat, subscribe
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
@@ -84,7 +84,8 @@ def register(broker: RabbitBroker, service: str, handlers: Handlers, partitions:
             await handlers.invitations.chat_over(request)
 
     company_events: dict[type[EventPayload], Callable[[Envelope[Any]], Awaitable[None]]] = {
-        RequestSubmitted: retried(handlers.lifecycle.submitted),
+        # A first delivery skips the check for a request already archived (a store command).
+        RequestSubmitted: retried(lambda e: handlers.lifecycle.submitted(e, may_repeat=delivery_may_repeat())),
         RequestCancelled: retried(handlers.lifecycle.cancelled),
         ChatSessionEnded: retried(chat_ended),
         PortalConfigured: retried(handlers.lifecycle.portal_configured),

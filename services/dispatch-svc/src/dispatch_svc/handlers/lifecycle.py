@@ -1,6 +1,8 @@
 """A request's life as the other services report it: submitted, cancelled, chat ended; and
 the portals' status. Each reaction is safe to run twice."""
 
+from datetime import timedelta
+
 from contracts import ChatSessionEnded, Envelope, PortalConfigured, RequestCancelled, RequestSubmitted
 from contracts.vocabulary import PortalStatus, RejectionReason, WithdrawalReason
 from dispatch_svc.adapters.companies import DeletedCompanies
@@ -30,9 +32,12 @@ class RequestLifecycle:
         announce: Announcer,
         rejections: Rejections,
         *,
+        tombstone_lifetime: timedelta,
         deleted: DeletedCompanies | None = None,
     ) -> None:
         self.deleted = deleted
+        self.tombstone_lifetime = tombstone_lifetime
+        """How long a cancellation that overtook its submission waits live for it."""
         """Companies deleted in portal-svc: a submission overtaking the deletion is refused."""
         self.requests = requests
         self.technicians = technicians
@@ -41,7 +46,9 @@ class RequestLifecycle:
         self.announce = announce
         self.rejections = rejections
 
-    async def submitted(self, event: Envelope[RequestSubmitted]) -> None:
+    async def submitted(self, event: Envelope[RequestSubmitted], *, may_repeat: bool = True) -> None:
+        """`may_repeat` False: this delivery is certainly the event's first (the broker says so),
+        so its request cannot have been archived already."""
         data = event.data
         request = await self.requests.insert_new(
             {
@@ -65,7 +72,8 @@ class RequestLifecycle:
                 "offered_to": [],
                 "assignment": 0,
                 "created_at": now(),
-            }
+            },
+            may_repeat=may_repeat,
         )
         if request.get("state") != State.NEW:
             return
@@ -94,18 +102,23 @@ class RequestLifecycle:
             if request is None:
                 if await self.requests.archived(data.request_id) is not None:
                     return
-                # Queues are independent: the cancellation may overtake the submission.
-                await self.requests.tombstone(
+                # Queues are independent: the cancellation may overtake the submission, which
+                # then finds this in the live requests and stops there.
+                at = now()
+                placed = await self.requests.tombstone(
                     data.request_id,
                     {
                         "state": State.CANCELLED,
                         "company_id": data.company_id,
                         "account_id": data.account_id,
-                        "finished_at": now(),
+                        "finished_at": at,
                         "cancelled_before_submission": True,
                     },
+                    keep_until=at + self.tombstone_lifetime,
                 )
-                return
+                if placed:
+                    return
+                continue  # the submission came in meanwhile: cancel it
             if request["state"] not in CANCELLABLE:
                 await self._free_slot(request)
                 return
