@@ -73,7 +73,10 @@ class Results:
 
     @property
     def p50(self) -> float:
-        values = self.latencies()
+        return self.median()
+
+    def median(self, mode: str | None = None) -> float:
+        values = self.latencies(mode)
         return statistics.median(values) if values else float("nan")
 
     def invariants(self, capacity: int) -> list[str]:

@@ -29,7 +29,7 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 
 from bench.floor import Measure, relay_floor, store_floor
-from bench.load import LoadSession, Results, Scenario
+from bench.load import MODES, LoadSession, Results, Scenario
 from testkit.backends import EmbeddedStores, backends
 from testkit.plugin import Backends
 from testkit.system import System
@@ -263,12 +263,13 @@ def ramp_table(workers: int, steps: list[Step]) -> list[str]:
     lines = [
         f"### {workers} dispatch worker(s): highest sustained rate **{highest_held(steps):g}/s**",
         "",
-        "| offered /s | requests | assigned /s | p50 ms | p99 ms | store cmds / request: portal · presence · dispatch · chat = total "
+        "| offered /s | requests | assigned /s | p50 ms | p99 ms | p50 ms by mode: web · queue · phone "
+        "| store cmds / request: portal · presence · dispatch · chat = total "
         "| CPU ms / request: portal · presence · dispatch · chat | max RSS MiB: portal · presence · dispatch · chat "
         "| dispatch collisions: lost writes · held slots · retries · step-backs "
         "| store CPU ms / request: portal · presence · dispatch · chat "
         "| other CPU ms / request: broker · gateway · load | machine busy | invariants |",
-        "|---:|---:|---:|---:|---:|---|---|---|---|---|---|---|---:|---|",
+        "|---:|---:|---:|---:|---:|---|---|---|---|---|---|---|---|---:|---|",
     ]
     for step in steps:
         r = step.results
@@ -277,7 +278,8 @@ def ramp_table(workers: int, steps: list[Step]) -> list[str]:
         rss = [step.usage[s].rss_bytes / 2**20 for s in SERVICES]
         lines.append(
             f"| {r.rate:g} | {len(r.submitted)} | {step.assigned / r.elapsed if r.elapsed else 0:.1f} | {ms(r.p50)} "
-            f"| {ms(r.percentile(99))} | {' · '.join(f'{c:.1f}' for c in commands)} = **{sum(commands):.1f}** "
+            f"| {ms(r.percentile(99))} | {' · '.join(ms(r.median(mode)) for mode in MODES)} "
+            f"| {' · '.join(f'{c:.1f}' for c in commands)} = **{sum(commands):.1f}** "
             f"| {' · '.join(f'{c:.0f}' for c in cpu)} | {' · '.join(f'{m:.0f}' for m in rss)} "
             f"| {collisions(step.usage['dispatch-svc'])} | {store_cpu(step)} | {other_cpu(step)} "
             f"| {step.machine.busy:.0%} "

@@ -27,7 +27,15 @@ async def system(real_backends, tmp_path_factory, smtp_sink):
         system = System(
             backends,
             tmp_path_factory.mktemp("system"),
-            env={"SEED_DEMO": "true", "LOG_LEVEL": "WARNING", "SMTP_PORT": str(smtp_sink.port), **WEBHOOK_TEST_ENV},
+            env={
+                "SEED_DEMO": "true",
+                "LOG_LEVEL": "WARNING",
+                "SMTP_PORT": str(smtp_sink.port),
+                # The wrong-code limit's fixed window, twice the default: the rate-limit test
+                # must fit its guesses and the right code in one window on a loaded machine.
+                "CODE_FAILURE_WINDOW_SECONDS": "120",
+                **WEBHOOK_TEST_ENV,
+            },
         )
         try:
             await system.start()

@@ -2,6 +2,7 @@
 errors as sentences next to their fields, the access drawer, phone-size cards, the tab bar in
 reach, and access changes that reach an open help center — each screen audited by axe-core."""
 
+import asyncio
 import re
 import uuid
 
@@ -9,7 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from testkit import client
+from testkit import client, eventually
 from testkit.a11y import assert_accessible
 
 pytestmark = pytest.mark.e2e
@@ -43,6 +44,42 @@ class AdminApi:
 @pytest.fixture
 def api(ui) -> AdminApi:
     return AdminApi(ui)
+
+
+async def test_a_late_answer_for_a_page_already_left_does_not_replace_the_list(ui, api):
+    """On a slow connection an older answer can arrive last (CI saw the console's first load
+    do it): it must not put back page 1 while the admin renames a company on page 2."""
+    tag = uuid.uuid4().hex[:5]
+    for n in range(23):
+        assert (await api("POST", "/companies", json={"name": f"Late {tag} {n:02d}"})).status_code == 201
+    admin = await console(ui, DESKTOP)
+    await admin.get_by_role("tab", name="Companies").click()
+    search = admin.get_by_label("Search companies")
+    await search.fill(f"late {tag}")
+    companies = admin.locator("#companies")
+    await expect(admin.locator("#section-companies .pager")).to_contain_text("23 companies · page 1 of 2")
+
+    held: list = []
+    release = asyncio.Event()
+
+    async def hold_first_page(route) -> None:
+        if "page=1" in route.request.url and not held:
+            held.append(route)
+            await release.wait()
+        await route.continue_()
+
+    await admin.route("**/api/portal/companies/search*", hold_first_page)
+    await search.fill(f"late {tag} ")  # typed again: page 1 asked for, its answer held back
+    await eventually(lambda: len(held) == 1, what="page 1 asked for again")
+    await admin.get_by_role("button", name="Next").click()
+    await expect(companies.locator("li.company-row")).to_have_count(3)
+    row = companies.locator("li.company-row", has_text=f"Late {tag} 22")
+    await row.get_by_role("button", name=f"Rename Late {tag} 22").click()
+    async with admin.expect_event("requestfinished", lambda r: "page=1" in r.url):
+        release.set()
+    await admin.evaluate("() => new Promise((done) => setTimeout(done, 200))")  # its handling ran
+    await expect(companies.locator("li.company-row")).to_have_count(3)
+    await expect(row.get_by_label(f"New name for Late {tag} 22")).to_be_visible()
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -26,7 +26,7 @@ LOGINS = PortalSettings.model_fields["login_limit"].default
 SUBMISSION_WINDOW = PortalSettings.model_fields["submission_window_seconds"].default
 LOGIN_WINDOW = PortalSettings.model_fields["login_window_seconds"].default
 WRONG_CODES = DispatchSettings.model_fields["code_failures_per_window"].default
-CODE_WINDOW = DispatchSettings.model_fields["code_failure_window_seconds"].default
+DEFAULT_CODE_WINDOW = DispatchSettings.model_fields["code_failure_window_seconds"].default
 
 
 async def early_in_a_window(seconds: float) -> None:
@@ -84,13 +84,14 @@ async def test_guessing_connection_codes_is_throttled(system, victim):
         )
         assert issued.status_code == 201, issued.text
     right = issued.json()["code"]
+    window_seconds = float(system.extra_env.get("CODE_FAILURE_WINDOW_SECONDS", DEFAULT_CODE_WINDOW))
     wrong_codes = [str((int(right) + 1 + i) % 10**9).zfill(9) for i in range(WRONG_CODES)]
     # Failures are counted per fixed window: start early in one so the test ends in it, with
     # room for a loaded machine (the guesses and the right code can take tens of seconds).
-    remaining = CODE_WINDOW - time.time() % CODE_WINDOW
-    if remaining < CODE_WINDOW * 0.75:
+    remaining = window_seconds - time.time() % window_seconds
+    if remaining < window_seconds * 0.75:
         await asyncio.sleep(remaining + 0.5)
-    window = int(time.time() // CODE_WINDOW)
+    window = int(time.time() // window_seconds)
 
     addresses = [fresh_address() for _ in range(-(-WRONG_CODES // (SUBMISSIONS - 1)))]
     guesses = await asyncio.gather(
@@ -114,7 +115,7 @@ async def test_guessing_connection_codes_is_throttled(system, victim):
         return status if status["status"] not in {"submitted", "queued", "offered"} else None
 
     status = await eventually(decided, timeout=30, what="the right code is decided")
-    assert int(time.time() // CODE_WINDOW) == window, "the test outlasted its rate-limit window"
+    assert int(time.time() // window_seconds) == window, "the test outlasted its rate-limit window"
     assert status["status"] == "rejected", status
     assert status["reason"] == "invalid_code"
     assert status["message"] == TOO_MANY_WRONG_CODES

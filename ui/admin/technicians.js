@@ -50,15 +50,21 @@ export function mountTechnicians({ authed, toast, companies, companyName, onChan
   prev.addEventListener("click", () => { view.page -= 1; refresh(); });
   next.addEventListener("click", () => { view.page += 1; refresh(); });
 
+  // Only the latest refresh draws: on a slow connection an older answer (the console's first
+  // load, a search typed before a page turn) can arrive last, and would put back a list the
+  // admin already left, closing a rename open in it.
+  let latest = 0;
   async function refresh() {
+    const mine = ++latest;
     const params = new URLSearchParams({ q: view.q, page: String(view.page), per_page: String(PER_PAGE) });
     let answer;
     try {
       answer = await authed(`/technicians/search?${params}`);
     } catch (error) {
-      replace(list, h("li", { class: "form-error" }, sentence(error.message)));
+      if (mine === latest) replace(list, h("li", { class: "form-error" }, sentence(error.message)));
       return;
     }
+    if (mine !== latest) return;
     if (answer.page > answer.pages) { view.page = answer.pages; return refresh(); }
     replace(list, answer.items.length ? answer.items.map(row) : h("li", { class: "empty" },
       view.q ? `No technician's name or e-mail contains “${view.q}”.` : "No technician yet."));

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 import pytest
 from presence_support.helpers import (
-    GRACE,
     HEARTBEAT_TIMEOUT,
     known,
     offer,
@@ -33,7 +32,12 @@ from testkit.services import ServiceProcess, wait_ready
 
 pytestmark = pytest.mark.integration
 
-LEASE = 1.5
+LEASE = 3.0
+"""Renewed every third of it: long enough that a renewal late on a loaded machine (CI ran this
+with a 1.5 s lease and saw B's technician expire while B was alive) is not a lapse."""
+GRACE = 3.0
+"""Longer than a third of the lease: a tab reopened one lease after B died (B's lease has
+surely run out, having been renewed at most a third of it before) is still within it."""
 
 
 @pytest.fixture
