@@ -150,7 +150,8 @@ class OutboxCollection:
         projection: Mapping[str, Any] | None = None,
     ) -> Doc | None:
         """Apply `update` to the document matching `filter` and stage `events` in the same
-        write; then publish everything staged on it. Returns the document after the change
+        write; then publish them (with whatever this process still owes on it, and orphans
+        older than the grace; see `publish_staged`). Returns the document after the change
         (without outbox fields), or None when nothing matched (and nothing was staged)."""
         staged = self._outbox.entries(events) if events else []
         if staged:
