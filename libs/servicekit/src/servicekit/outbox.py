@@ -24,10 +24,9 @@ sweeper does not know.
 Delivery is at least once: a rare duplicate (a crash after publishing, before the clear)
 reaches consumers, which are idempotent. `consume_once` gives a consumer's effect on one
 document that guarantee: the document remembers the ids of the last `SEEN_WINDOW` events it
-absorbed. That window is a bound, not a promise: a duplicate
-arriving after more than `SEEN_WINDOW` newer events changed the same document is not
-recognised by its id, so every consumer also guards its writes by state (a revision, a
-sequence, an expected state).
+absorbed. That window is a bound, not a promise: a duplicate arriving after more than
+`SEEN_WINDOW` newer events changed the same document is not recognised by its id, so every
+consumer also guards its writes by state (a revision, a sequence, an expected state).
 """
 
 import asyncio

@@ -48,12 +48,9 @@ KEEP_UNTIL = "keep_until"
 
 
 def _archivable(document: Doc, now: datetime) -> bool:
+    # The service's client is tz-aware (servicekit.mongo): stored times come back aware.
     keep_until = document.get(KEEP_UNTIL)
-    return keep_until is None or _aware(keep_until) <= now
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return keep_until is None or keep_until <= now
 
 
 @dataclass

@@ -36,9 +36,9 @@ class RequestLifecycle:
         deleted: DeletedCompanies | None = None,
     ) -> None:
         self.deleted = deleted
+        """Companies deleted in portal-svc: a submission overtaking the deletion is refused."""
         self.tombstone_lifetime = tombstone_lifetime
         """How long a cancellation that overtook its submission waits live for it."""
-        """Companies deleted in portal-svc: a submission overtaking the deletion is refused."""
         self.requests = requests
         self.technicians = technicians
         self.portals = portals
