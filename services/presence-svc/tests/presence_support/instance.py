@@ -31,7 +31,9 @@ class Presence:
     async def stop(self) -> None:
         await self._stack.aclose()
 
-    async def restart(self) -> None:
-        """Stop the process's work and start a fresh one on the same database."""
+    async def restart(self, **settings: object) -> None:
+        """Stop the process's work and start a fresh one on the same database, with
+        `settings` changed for the new process."""
         await self.stop()
+        self.settings = self.settings.model_copy(update=settings)
         await self.start()
