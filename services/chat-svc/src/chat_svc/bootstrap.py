@@ -1,5 +1,6 @@
 """Composition root of chat-svc: the one place its parts are wired, for production and tests."""
 
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
 from chat_svc.adapters.canned import CannedReplyRepository
@@ -29,6 +30,7 @@ from chat_svc.handlers.technicians import TechnicianRecords
 from chat_svc.handlers.timeline import Timeline
 from contracts import ChatSessionEnded, ChatSessionRated, ChatSessionStarted, EventPayload
 from servicekit.live import LiveFanout
+from servicekit.outbox import TRANSIENT
 from servicekit.runtime import Repository, Runtime, Service, assemble, create_runtime
 
 DESCRIPTION = (
@@ -55,7 +57,7 @@ def build_handlers(runtime: Runtime, settings: Settings) -> tuple[Handlers, list
     archived = MessageRepository(runtime.collection("history"), runtime.collection("history"), size=size)
     technicians = TechnicianRepository(runtime.collection("technicians"))
     replicas = Replicas(runtime.collection("replicas"), fanout.replica, lease_seconds=settings.replica_lease_seconds)
-    counter = SocketCounter(runtime.collection("sockets"), replicas)
+    counter = SocketCounter(runtime.collection("sockets"), replicas, batched=settings.socket_release_seconds > 0)
     hub = Hub(max_sockets_per_token=settings.max_sockets_per_token, fanout=fanout, counter=counter)
     timeline = Timeline(sessions, messages, hub)
     lifecycle = Lifecycle(
@@ -112,6 +114,8 @@ def bootstrap(settings: Settings) -> Service:
         await handlers.counter.forget_idle(datetime.now(UTC) - COUNTER_IDLE)
 
     runtime.every(3600.0, forget_idle_counters, name="chat-socket-counters")
+    if settings.socket_release_seconds > 0:
+        runtime.every(settings.socket_release_seconds, handlers.counter.flush, name="chat-socket-releases")
 
     async def forget_old_ratings() -> None:
         retention = timedelta(seconds=settings.history_retention_days * DAY)
@@ -122,6 +126,11 @@ def bootstrap(settings: Settings) -> Service:
     async def on_startup() -> None:
         # Known to the others before the first socket counts (and knowing them).
         await replicas.renew()
+
+    async def on_shutdown() -> None:
+        # Else the places of sockets closed last stay counted until this replica's lease ends.
+        with suppress(*TRANSIENT):
+            await handlers.counter.flush()
 
     return assemble(
         runtime,
@@ -134,4 +143,5 @@ def bootstrap(settings: Settings) -> Service:
         ],
         repositories=[*repositories, canned_replies],
         on_startup=on_startup,
+        on_shutdown=on_shutdown,
     )

@@ -27,6 +27,14 @@ class Settings(ServiceSettings):
         default=10, ge=1, description="Messages one socket may send at once before the rate applies."
     )
     max_sockets_per_token: int = Field(default=3, ge=1, description="Open chat sockets allowed for one access token.")
+    socket_release_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description=(
+            "How often the places of closed chat sockets are given back, in one batch; until then "
+            "another replica may refuse a socket of that token a moment early. 0: at once."
+        ),
+    )
     socket_send_queue: int = Field(
         default=1000,
         ge=10,

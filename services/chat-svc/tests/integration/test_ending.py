@@ -11,6 +11,8 @@ async def test_the_technician_ends_with_an_outcome_and_notes(chat):
     request_id = chat.new_request()
     session_id = await chat.open(request_id)
     async with chat.connect(session_id, chat.customer(request_id)) as customer:
+        # Joined before the end (a socket that joins an ended chat gets its replay instead).
+        assert (await chat.frame_of(customer, "session"))["state"] == "active"
         async with chat.connect(session_id, chat.technician()) as technician:
             await chat.frame_of(technician, "message", author="system")
             await technician.send('{"type": "end"}')

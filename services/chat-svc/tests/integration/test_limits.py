@@ -66,10 +66,12 @@ async def test_one_token_opens_a_limited_number_of_sockets(chat):
         async with chat.connect(session_id, token) as third:
             for ws in (first, second, third):
                 assert (await chat.frame(ws))["type"] == "session"
-            async with chat.connect(session_id, token) as fourth:
-                frames, code, reason = await chat.closed(fourth)
-            assert frames == [{"type": "error", "code": "too_many_sockets", "message": frames[0]["message"]}]
-            assert code == 1008 and reason.startswith("too_many_sockets")
+            # Refused twice: a refused socket gives its place back, it does not keep one.
+            for _ in range(2):
+                async with chat.connect(session_id, token) as fourth:
+                    frames, code, reason = await chat.closed(fourth)
+                assert frames == [{"type": "error", "code": "too_many_sockets", "message": frames[0]["message"]}]
+                assert code == 1008 and reason.startswith("too_many_sockets")
 
         # Closing one frees a place (as soon as the server has seen the close).
         async def admitted() -> bool:
@@ -77,3 +79,9 @@ async def test_one_token_opens_a_limited_number_of_sockets(chat):
                 return (await chat.frame(again))["type"] == "session"
 
         assert await eventually(admitted, timeout=10, what="a socket admitted after one closed")
+        # The freed place is one place: with three open again, a fourth is still refused.
+        async with chat.connect(session_id, token) as third:
+            assert (await chat.frame(third))["type"] == "session"
+            async with chat.connect(session_id, token) as fourth:
+                frames, code, _ = await chat.closed(fourth)
+            assert frames[0]["code"] == "too_many_sockets" and code == 1008

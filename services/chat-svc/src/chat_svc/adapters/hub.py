@@ -148,16 +148,20 @@ class Hub:
 
     async def reserve_socket(self, key: str) -> None:
         if self._counter is None:
-            total = self._per_token[key] + 1
-            self._per_token[key] = total
-        else:
-            total = await self._counter.open(key)
-        if total > self._max_sockets:
-            await self.release_socket(key)
-            raise TooManySockets(
-                f"at most {self._max_sockets} chat sockets may be open with one token; "
-                "close another tab or window first"
-            )
+            self._per_token[key] += 1
+            if self._per_token[key] > self._max_sockets:
+                await self.release_socket(key)
+                raise self._too_many()
+            return
+        total = await self._counter.open(key)
+        if total is not None and total > self._max_sockets:
+            await self._counter.refuse(key)
+            raise self._too_many()
+
+    def _too_many(self) -> TooManySockets:
+        return TooManySockets(
+            f"at most {self._max_sockets} chat sockets may be open with one token; close another tab or window first"
+        )
 
     async def release_socket(self, key: str) -> None:
         if self._counter is not None:

@@ -6,9 +6,10 @@ sockets per session in `sessions`) only counts while its replica's lease does: w
 replica dies its sockets stop counting once its lease expires, without anyone cleaning up.
 """
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from chat_svc.adapters.sessions import replica_field
@@ -64,17 +65,34 @@ class Replicas:
 
 class SocketCounter:
     """Open sockets per token, one document per token (`_id` = the token's digest) with a
-    count per replica: one command to open a socket, one to close it."""
+    count per replica: one command to open a socket; closing one costs a share of a batch.
 
-    def __init__(self, collection: AsyncCollection, replicas: Replicas) -> None:
+    A closed socket's release waits in memory for the next `flush` (one bulk write for every
+    token released since the last). Until then its place stays counted, so another replica
+    may refuse a socket a moment too early, never admit one too many; a socket opened here
+    with the same token meanwhile takes that place back without a command, since the count
+    the store holds already includes it. A refused socket gives its place back at once: it
+    was never admitted, so its place must not be reused."""
+
+    def __init__(self, collection: AsyncCollection, replicas: Replicas, *, batched: bool = True) -> None:
         self.collection = collection
         self.replicas = replicas
+        self.batched = batched
+        self._releases: Counter[str] = Counter()
+        """Places of closed sockets still counted in the store, per token key."""
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("seen_at")
 
-    async def open(self, key: str) -> int:
-        """Count one more socket for `key` here; returns the total across live replicas."""
+    async def open(self, key: str) -> int | None:
+        """Count one more socket for `key` here; returns the total across live replicas, or
+        None when the place of a socket closed here was taken back (counted already, and
+        within the limit when it was first taken)."""
+        if self._releases[key] > 0:
+            self._releases[key] -= 1
+            if not self._releases[key]:
+                del self._releases[key]
+            return None
         document = await self.collection.find_one_and_update(
             {"_id": key},
             {"$inc": {f"counts.{self.replicas.key}": 1}, "$set": {"seen_at": datetime.now(UTC)}},
@@ -87,8 +105,35 @@ class SocketCounter:
             await self.replicas.refresh()
         return self.replicas.total(counts)
 
-    async def close(self, key: str) -> None:
+    async def refuse(self, key: str) -> None:
+        """Give back at once the place an over-the-limit socket took."""
         await self.collection.update_one({"_id": key}, {"$inc": {f"counts.{self.replicas.key}": -1}})
+
+    async def close(self, key: str) -> None:
+        """A socket admitted here closed: its place is released by the next `flush`."""
+        self._releases[key] += 1
+        if not self.batched:
+            await self.flush()
+
+    def releasing(self, key: str) -> int:
+        """Places of `key`'s closed sockets waiting for the next flush."""
+        return self._releases[key]
+
+    async def flush(self) -> int:
+        """Write every release since the last flush in one command; returns the tokens written.
+        A failed write keeps them for the next flush (a periodic task, and at shutdown)."""
+        releases, self._releases = self._releases, Counter()
+        if not releases:
+            return 0
+        field = f"counts.{self.replicas.key}"
+        try:
+            await self.collection.bulk_write(
+                [UpdateOne({"_id": key}, {"$inc": {field: -n}}) for key, n in releases.items()], ordered=False
+            )
+        except BaseException:
+            self._releases.update(releases)
+            raise
+        return len(releases)
 
     async def forget_idle(self, before: datetime) -> int:
         """Delete counters of tokens not used since `before` (longer than any token lives)."""
