@@ -98,6 +98,7 @@ def bootstrap(settings: Settings) -> Service:
     )
     runtime.every(settings.email_retry_seconds, handlers.alerts.resend_when_due, name="email-retry")
     runtime.every(settings.alert_cleanup_seconds, handlers.alerts.settle, name="alert-settle")
+    runtime.every(settings.alert_history_purge_seconds, handlers.alerts.forget_history, name="alert-history-purge")
     runtime.every(settings.alert_cleanup_seconds, handlers.streak.prune, name="streak-prune")
     runtime.every(settings.status_history_purge_seconds, handlers.status_log.history.purge, name="status-history-purge")
 

@@ -54,8 +54,13 @@ class Settings(ServiceSettings, SmtpSettings):
     alert_cleanup_seconds: float = Field(
         default=30.0,
         gt=0,
-        description="How often settled requests move from the live alerts collection to the "
-        "history, and expired history is deleted.",
+        description="How often settled requests move from the live alerts collection to the history.",
+    )
+    alert_history_purge_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="How often alert history past its retention is deleted (a scan of the history "
+        "on the embedded store; the TTL index does it too).",
     )
 
     missed_requests_limit: int = Field(

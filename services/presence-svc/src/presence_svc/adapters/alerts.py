@@ -16,8 +16,9 @@ A document settles (`settle_at`) once no event about it could open an alert any 
 alert is only ever opened while it could still be shown (an offer until it expires, an
 assignment for `ASSIGNED_ALERT_REPLAY`), and closures are remembered for `settle` after
 them. The periodic `settle_due` moves settled documents to `alert_history` by `_id`; the
-history keeps them for the retention, then `settle_due` (and a TTL index on a real MongoDB)
-deletes them. So the live collection holds only the last few minutes of requests.
+history keeps them for the retention, then `forget_history` (and the TTL index, on a real
+MongoDB and on the embedded store alike) deletes them. So the live collection holds only the
+last few minutes of requests.
 
 An alert that is to be e-mailed carries its e-mail in the same entry (`email_state`
 pending → sent), written by the very write that opens the alert; `email_due` on the
@@ -301,8 +302,7 @@ class AlertRepository:
     # -- leaving the live collection -------------------------------------------------------
 
     async def settle_due(self, now: datetime | None = None) -> int:
-        """Periodic: move settled requests to the history (by `_id`) and forget history older
-        than the retention. Returns how many moved."""
+        """Periodic: move settled requests to the history (by `_id`). Returns how many moved."""
         now = now or datetime.now(UTC)
         docs = [doc async for doc in self.collection.find({"settle_at": {"$lte": now}}).limit(SETTLE_BATCH)]
         if docs:
@@ -316,5 +316,12 @@ class AlertRepository:
             await self.collection.delete_many(
                 {"_id": {"$in": [doc["_id"] for doc in docs]}, "settle_at": {"$lte": now}}
             )
-        await self.history.delete_many({"purge_at": {"$lte": now}})
         return len(docs)
+
+    async def forget_history(self, now: datetime | None = None) -> int:
+        """Periodic and rare: delete history past its retention. The TTL index does it on
+        a real MongoDB and on the embedded store; this covers a store with neither. It
+        scans the history on the embedded store, so it runs every few minutes, not with
+        each settle."""
+        result = await self.history.delete_many({"purge_at": {"$lte": now or datetime.now(UTC)}})
+        return result.deleted_count

@@ -283,6 +283,11 @@ class AlertHandlers:
         if moved := await self.alerts.settle_due():
             log.info("alerts settled into history", requests=moved)
 
+    async def forget_history(self) -> None:
+        """Periodic: alert history past its retention is deleted."""
+        if forgotten := await self.alerts.forget_history():
+            log.info("alert history past retention deleted", requests=forgotten)
+
     async def stop(self) -> None:
         """Let e-mails in flight finish (bounded by the SMTP timeout)."""
         if self._mail_tasks:
