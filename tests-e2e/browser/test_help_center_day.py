@@ -172,6 +172,9 @@ async def test_after_the_customer_leaves_the_technician_records_notes_and_outcom
     await uma.locator(".alert", has_text=name).get_by_role("button", name="Accept").click()
     chat = uma.locator(".chat", has_text=name)
     await expect(customer.get_by_role("heading", name="Chat with Uma")).to_be_visible()
+    # Both sides in the chat before the customer leaves (a chat that ended before the help
+    # center's next refresh never opens as a chat: it is listed as completed instead).
+    await expect(chat.get_by_role("textbox", name=f"Message to {name}")).to_be_visible()
 
     customer.once("dialog", lambda dialog: dialog.accept())
     await customer.get_by_role("button", name="Leave the chat").click()
